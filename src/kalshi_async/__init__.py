@@ -1,0 +1,5 @@
+"""Kalshi Trade API v2, async: ``AsyncClient`` over httpx, under asyncio or trio."""
+
+from kalshi_async._client import DEFAULT_TIMEOUT, AsyncClient
+
+__all__ = ["DEFAULT_TIMEOUT", "AsyncClient"]

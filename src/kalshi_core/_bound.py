@@ -1,0 +1,184 @@
+"""Descriptors that turn request builders into client methods, sync or async.
+
+``operation(builder)`` on a class gives, on an instance of a ``SyncRunner``, a callable that
+builds the call and runs it (``client.get_balance()``), and on an ``AsyncRunner`` one that
+returns a coroutine (``await client.get_balance()``). ``paginated(builder, items)`` adds
+``.pages(...)`` (every page) and ``.items(...)`` (every item of every page), as an iterator or
+an async iterator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from kalshi_core._call import Call
+from kalshi_core.pagination import Paginator
+
+__all__ = ["AsyncRunner", "SyncRunner", "operation", "paginated"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741
+
+
+class SyncRunner:
+    """What a sync driver implements: run one call, return its model."""
+
+    __slots__ = ()
+
+    def _run(self, call: Call[T]) -> T:
+        raise NotImplementedError
+
+
+class AsyncRunner:
+    """What an async driver implements: run one call, return its model."""
+
+    __slots__ = ()
+
+    async def _run(self, call: Call[T]) -> T:
+        raise NotImplementedError
+
+
+class _Bound:
+    __slots__ = ("__wrapped__", "_builder", "_runner")
+
+    def __init__(self, builder: Callable[..., Call[Any]], runner: Any) -> None:
+        self._builder = builder
+        self._runner = runner
+        self.__wrapped__ = builder
+
+    @property
+    def __name__(self) -> str:
+        return self._builder.__name__
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return self._builder.__doc__
+
+    def __repr__(self) -> str:
+        return f"<bound operation {self._builder.__name__} of {type(self._runner).__name__}>"
+
+
+class SyncBound(_Bound, Generic[P, T]):
+    """An operation bound to a sync client: calling it sends the request."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
+        runner: SyncRunner = self._runner
+        return runner._run(self._builder(*args, **kwargs))
+
+
+class AsyncBound(_Bound, Generic[P, T]):
+    """An operation bound to an async client: calling it returns a coroutine."""
+
+    __slots__ = ()
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
+        runner: AsyncRunner = self._runner
+        return await runner._run(self._builder(*args, **kwargs))
+
+
+class SyncPaginatedBound(SyncBound[P, T], Generic[P, T, I]):
+    """A cursor-paginated operation on a sync client: one page, every page, or every item."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, builder: Callable[P, Call[T]], runner: Any, items: Callable[[T], list[I] | None]) -> None:
+        super().__init__(builder, runner)
+        self._items = items
+
+    def pages(self, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        """Every page, following cursors until the server returns an empty one."""
+        runner: SyncRunner = self._runner
+        paginator = Paginator(self._builder(*args, **kwargs))
+        while (call := paginator.next_call()) is not None:
+            page = runner._run(call)
+            paginator.feed(page)
+            yield page
+
+    def items(self, *args: P.args, **kwargs: P.kwargs) -> Iterator[I]:
+        """Every item of every page, in the server's order."""
+        for page in self.pages(*args, **kwargs):
+            yield from self._items(page) or ()
+
+
+class AsyncPaginatedBound(AsyncBound[P, T], Generic[P, T, I]):
+    """A cursor-paginated operation on an async client: one page, every page, or every item."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, builder: Callable[P, Call[T]], runner: Any, items: Callable[[T], list[I] | None]) -> None:
+        super().__init__(builder, runner)
+        self._items = items
+
+    async def pages(self, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[T]:
+        """Every page, following cursors until the server returns an empty one."""
+        runner: AsyncRunner = self._runner
+        paginator = Paginator(self._builder(*args, **kwargs))
+        while (call := paginator.next_call()) is not None:
+            page = await runner._run(call)
+            paginator.feed(page)
+            yield page
+
+    async def items(self, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[I]:
+        """Every item of every page, in the server's order."""
+        async for page in self.pages(*args, **kwargs):
+            for item in self._items(page) or ():
+                yield item
+
+
+class _OperationDescriptor(Generic[P, T]):
+    def __init__(self, builder: Callable[P, Call[T]]) -> None:
+        self.builder = builder
+        self.__doc__ = builder.__doc__
+        self.name = builder.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def _cache(self, obj: Any, bound: Any) -> Any:
+        d = getattr(obj, "__dict__", None)
+        if d is not None:
+            d[self.name] = bound
+        return bound
+
+
+class operation(_OperationDescriptor[P, T]):  # noqa: N801 - used like a decorator
+    """A plain operation: ``client.name(...)`` runs it."""
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> operation[P, T]: ...
+    @overload
+    def __get__(self, obj: SyncRunner, owner: Any) -> SyncBound[P, T]: ...
+    @overload
+    def __get__(self, obj: AsyncRunner, owner: Any) -> AsyncBound[P, T]: ...
+    def __get__(self, obj: Any, owner: Any) -> Any:
+        if obj is None:
+            return self
+        if isinstance(obj, AsyncRunner):
+            return self._cache(obj, AsyncBound(self.builder, obj))
+        return self._cache(obj, SyncBound(self.builder, obj))
+
+
+class paginated(_OperationDescriptor[P, T], Generic[P, T, I]):  # noqa: N801
+    """A cursor-paginated operation: ``client.name(...)`` fetches one page;
+    ``client.name.pages(...)`` and ``client.name.items(...)`` walk them all."""
+
+    def __init__(self, builder: Callable[P, Call[T]], items: Callable[[T], list[I] | None]) -> None:
+        super().__init__(builder)
+        self.items = items
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> paginated[P, T, I]: ...
+    @overload
+    def __get__(self, obj: SyncRunner, owner: Any) -> SyncPaginatedBound[P, T, I]: ...
+    @overload
+    def __get__(self, obj: AsyncRunner, owner: Any) -> AsyncPaginatedBound[P, T, I]: ...
+    def __get__(self, obj: Any, owner: Any) -> Any:
+        if obj is None:
+            return self
+        if isinstance(obj, AsyncRunner):
+            return self._cache(obj, AsyncPaginatedBound(self.builder, obj, self.items))
+        return self._cache(obj, SyncPaginatedBound(self.builder, obj, self.items))

@@ -1,0 +1,128 @@
+"""The one cattrs converter: JSON-decoded data to models and back.
+
+Two converters share the same hooks. ``FAST`` structures without detailed validation (the hot
+path: pages of a thousand orders); when it fails, ``DETAILED`` re-runs once on the same data
+to say which field was wrong. ``structure`` wraps both and raises ``StructureFailure`` with a
+message naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import cattrs
+
+from kalshi_core.models._base import TolerantEnum
+
+__all__ = ["DETAILED", "FAST", "StructureFailure", "structure", "unstructure"]
+
+T = TypeVar("T")
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _decimal(value: Any, _: Any) -> Decimal:
+    if isinstance(value, str):
+        result = Decimal(value)
+        if not result.is_finite():
+            raise ValueError(f"not a finite decimal: {value!r}")
+        return result
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a decimal")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    raise TypeError(f"expected a decimal string, got {type(value).__name__}")
+
+
+def _datetime(value: Any, _: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        # Go emits up to nine fractional digits; Python keeps six.
+        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return int(value)
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
+def _bool(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+
+
+def _enum(value: Any, cls: type[TolerantEnum]) -> TolerantEnum:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string for {cls.__name__}, got {type(value).__name__}")
+    return cls(value)
+
+
+def _format_datetime(value: datetime) -> str:
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _configure(converter: cattrs.Converter) -> cattrs.Converter:
+    converter.register_structure_hook(Decimal, _decimal)
+    converter.register_structure_hook(datetime, _datetime)
+    converter.register_structure_hook(int, _int)
+    converter.register_structure_hook(bool, _bool)
+    converter.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, TolerantEnum), _enum
+    )
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_unstructure_hook(datetime, _format_datetime)
+    converter.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, TolerantEnum), lambda e: e.value
+    )
+    return converter
+
+
+FAST = _configure(cattrs.Converter(detailed_validation=False, omit_if_default=True))
+DETAILED = _configure(cattrs.Converter(detailed_validation=True, omit_if_default=True))
+
+
+class StructureFailure(Exception):
+    """Data did not fit a model; the message names the field (``orders[3].created_time``)."""
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Structure decoded JSON into ``cls``, raising ``StructureFailure`` naming the bad field."""
+    try:
+        return FAST.structure(data, cls)
+    except Exception:  # noqa: BLE001 - any failure is re-diagnosed below
+        pass
+    try:
+        DETAILED.structure(data, cls)
+    except Exception as exc:  # noqa: BLE001
+        raise StructureFailure(_explain(exc, cls)) from None
+    raise StructureFailure(f"could not structure {cls.__name__}")  # pragma: no cover
+
+
+def _explain(exc: BaseException, cls: type[Any]) -> str:
+    if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
+        lines = cattrs.transform_error(exc, path=cls.__name__)
+        return "; ".join(lines[:5])
+    if isinstance(exc, InvalidOperation):
+        return f"{cls.__name__}: invalid decimal"
+    return f"{cls.__name__}: {exc}"
+
+
+def unstructure(model: Any) -> Any:
+    """A model as JSON-ready data: fields that are ``None`` are left out."""
+    return FAST.unstructure(model)

@@ -1,0 +1,86 @@
+"""Request and response values: what crosses the boundary between the core and a driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
+
+import attrs
+
+__all__ = ["Headers", "Request", "Response"]
+
+Headers = tuple[tuple[str, str], ...]
+
+_SECRET_HEADERS = frozenset({"kalshi-access-signature", "authorization"})
+
+
+def _redacted(headers: Headers) -> Headers:
+    return tuple((k, "<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers)
+
+
+def to_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return tuple((str(k), str(v)) for k, v in items)
+
+
+@attrs.frozen(repr=False)
+class Request:
+    """An HTTP request, ready to send: method, absolute URL, headers and body bytes.
+
+    ``repr()`` redacts the signature header; the value itself is immutable, so signing returns
+    a new ``Request``.
+    """
+
+    method: str
+    url: str
+    headers: Headers = ()
+    body: bytes = b""
+
+    @property
+    def path(self) -> str:
+        """The URL path without the query string (what Kalshi's signature covers)."""
+        return urlsplit(self.url).path
+
+    @property
+    def target(self) -> str:
+        """The request target for an HTTP/1.1 request line: path plus query string."""
+        parts = urlsplit(self.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for k, v in self.headers:
+            if k.lower() == lname:
+                return v
+        return None
+
+    def with_headers(self, extra: Iterable[tuple[str, str]]) -> Request:
+        extra = tuple(extra)
+        names = {k.lower() for k, _ in extra}
+        kept = tuple((k, v) for k, v in self.headers if k.lower() not in names)
+        return attrs.evolve(self, headers=kept + extra)
+
+    def __repr__(self) -> str:
+        return (
+            f"Request(method={self.method!r}, url={self.url!r}, "
+            f"headers={_redacted(self.headers)!r}, body=<{len(self.body)} bytes>)"
+        )
+
+
+@attrs.frozen(repr=False)
+class Response:
+    """An HTTP response as received: status, headers and the whole body."""
+
+    status: int
+    headers: Headers = ()
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for k, v in self.headers:
+            if k.lower() == lname:
+                return v
+        return None
+
+    def __repr__(self) -> str:
+        return f"Response(status={self.status}, body=<{len(self.body)} bytes>)"

@@ -1,0 +1,14 @@
+"""Typed models of Kalshi's Trade API v2: every schema of spec 3.31.0 and 3.13.0.
+
+Field names are the JSON keys. ``*_dollars`` and ``*_fp`` fields are ``decimal.Decimal``,
+``date-time`` fields timezone-aware ``datetime``, integer ``*_ts`` fields ``int``. Every field is
+optional: a field the server omits is ``None``, never a silent zero. Legacy fields of the
+integer era (``yes_price``, ``fill_count``, ``taker_fees``...) are kept so responses of either
+era round-trip.
+"""
+
+from kalshi_core.models._base import Model, TolerantEnum, raw_json
+from kalshi_core.models._generated import *  # noqa: F403
+from kalshi_core.models._generated import __all__ as _generated_all
+
+__all__ = ["Model", "TolerantEnum", "raw_json", *_generated_all]

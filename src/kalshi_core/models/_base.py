@@ -1,0 +1,52 @@
+"""Base classes of the generated models: tolerant enums and the raw-body slot."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["Model", "TolerantEnum", "raw_json"]
+
+
+class TolerantEnum(str, enum.Enum):
+    """A string enum that accepts values it does not know.
+
+    Kalshi adds enum values without notice; a page of orders must not fail because one order
+    has a status this SDK has not heard of. An unknown value becomes a pseudo-member whose
+    ``value`` is the string the server sent and whose ``name`` is ``"UNKNOWN"``; it compares
+    equal to that string, like every member.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> TolerantEnum | None:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = "UNKNOWN"
+        member._value_ = value
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @property
+    def known(self) -> bool:
+        """False for a value the SDK's enum does not list."""
+        return self._name_ != "UNKNOWN"
+
+
+class Model:
+    """Base of every generated model.
+
+    Models ignore JSON keys they do not declare, but a top-level response keeps the decoded
+    body it was parsed from: :func:`raw_json` returns it, so nothing the server sent is out of
+    reach.
+    """
+
+    __slots__ = ("_kalshi_raw",)
+
+
+def raw_json(model: Model) -> Mapping[str, Any] | None:
+    """The decoded JSON body a response model was parsed from (``None`` for nested models)."""
+    return getattr(model, "_kalshi_raw", None)
