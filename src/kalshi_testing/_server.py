@@ -1,0 +1,169 @@
+"""The fake exchange behind a real HTTP/1.1 server on a loopback port (h11 over sockets).
+
+``LoopbackServer(exchange).start()`` listens on 127.0.0.1 (port 0 picks a free one) and serves
+each connection on its own thread with keep-alive. ``url`` is the base URL to give a client.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import h11
+
+from kalshi_core import Request
+from kalshi_testing._exchange import BASE_PATH, FakeExchange
+
+__all__ = ["LoopbackServer"]
+
+_MAX_BODY = 4 * 1024 * 1024
+
+
+class LoopbackServer:
+    """Serve ``exchange`` over HTTP/1.1 on ``host:port`` until :meth:`stop`.
+
+    Only loopback addresses are accepted: this is a test server, never a public one.
+    """
+
+    def __init__(
+        self,
+        exchange: FakeExchange,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+        idle_timeout: float = 30.0,
+    ) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the fake exchange only listens on a loopback address")
+        self.exchange = exchange
+        self.host = host
+        self._port = port
+        self._clock = clock
+        self._idle_timeout = idle_timeout
+        self._listener: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.connections_accepted = 0
+
+    @property
+    def port(self) -> int:
+        if self._listener is None:
+            raise RuntimeError("the server is not started")
+        return int(self._listener.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """The base URL for a client: ``http://127.0.0.1:PORT/trade-api/v2``."""
+        return f"http://{self.host}:{self.port}{BASE_PATH}"
+
+    def start(self) -> LoopbackServer:
+        family = socket.AF_INET6 if self.host == "::1" else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((self.host, self._port))
+        listener.listen(1024)
+        self._listener = listener
+        thread = threading.Thread(target=self._accept_loop, name="kalshi-fake-accept", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, close every connection and join the threads."""
+        self._stopping.set()
+        if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._listener.close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.settimeout(self._idle_timeout)
+            with self._lock:
+                self._conns.add(conn)
+                self.connections_accepted += 1
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            thread.start()
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+
+    def _serve(self, conn: socket.socket) -> None:
+        h11_conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_BODY)
+        try:
+            while not self._stopping.is_set():
+                request = self._read_request(conn, h11_conn)
+                if request is None:
+                    return
+                answer = self.exchange.handle(request, self._clock())
+                headers = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
+                headers.append(("content-length", str(len(answer.body))))
+                conn.sendall(h11_conn.send(h11.Response(status_code=answer.status, headers=headers)))
+                if answer.body:
+                    conn.sendall(h11_conn.send(h11.Data(data=answer.body)))
+                conn.sendall(h11_conn.send(h11.EndOfMessage()))
+                if h11_conn.our_state is h11.MUST_CLOSE:
+                    return
+                h11_conn.start_next_cycle()
+        except (OSError, h11.ProtocolError):
+            return
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            conn.close()
+
+    def _read_request(self, conn: socket.socket, h11_conn: h11.Connection) -> Request | None:
+        start: h11.Request | None = None
+        body = bytearray()
+        while True:
+            event = h11_conn.next_event()
+            if event is h11.NEED_DATA:
+                data = conn.recv(65536)
+                h11_conn.receive_data(data)
+                if not data and start is None:
+                    return None
+                continue
+            if isinstance(event, h11.Request):
+                start = event
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                assert start is not None
+                headers = tuple((k.decode(), v.decode()) for k, v in start.headers)
+                host = dict((k.lower(), v) for k, v in headers).get("host", self.host)
+                url = f"http://{host}{start.target.decode()}"
+                return Request(method=start.method.decode(), url=url, headers=headers, body=bytes(body))
+            elif isinstance(event, h11.ConnectionClosed):
+                return None
