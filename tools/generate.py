@@ -281,7 +281,7 @@ class Generator:
     def emit_models(self) -> str:
         out = [
             HEADER,
-            '"""Enums and attrs models for every schema of spec 3.31.0 and 3.13.0 and the seeds."""\n',
+            '"""Enums and attrs models for every schema of spec 3.31.0, 3.13.0 and the seeds."""\n',
             "from __future__ import annotations\n",
             "from datetime import datetime",
             "from decimal import Decimal",
@@ -396,7 +396,9 @@ class Generator:
     def body_fields(self, body: str) -> list[tuple[str, T, bool, str]]:
         model = self.models[body]
         return [
-            (n, p.type, n in model.required, p.doc) for n, p in model.props.items() if p.era != "legacy"
+            (n, p.type, n in model.required, p.doc)
+            for n, p in model.props.items()
+            if p.era != "legacy"
         ]
 
     def request_schemas(self, ops: list[dict[str, Any]]) -> list[str]:
@@ -451,7 +453,11 @@ class Generator:
         for op in ops:
             const = op["name"].upper()
             row = op["row"]
-            out.append(f"{const}: Operation[m.{op['response']}] = Operation(" if op["response"] else f"{const}: Operation[None] = Operation(")
+            out.append(
+                f"{const}: Operation[m.{op['response']}] = Operation("
+                if op["response"]
+                else f"{const}: Operation[None] = Operation("
+            )
             out.append(f"    name={op['name']!r},")
             out.append(f"    operation_id={row['operation_id']!r},")
             out.append(f"    method={row['http_method']!r},")
@@ -504,9 +510,9 @@ class Generator:
             HEADER,
             '"""One request builder per operation: typed arguments in, a ``Call`` out.',
             "",
-            "Every builder validates its arguments (raising ``kalshi_core.errors.ValidationError`` that",
-            "names the field) and returns a ``Call``: the unsigned request plus the knowledge of how to",
-            "parse its response. Nothing here sends, signs or reads the clock.",
+            "Every builder validates its arguments (raising ``ValidationError`` that names the",
+            "field) and returns a ``Call``: the unsigned request plus how to parse",
+            "its response. Nothing here sends, signs or reads the clock.",
             '"""\n',
             "from __future__ import annotations\n",
             "from collections.abc import Mapping, Sequence",
@@ -553,11 +559,9 @@ class Generator:
         if desc and desc != summary:
             doc += ["", desc]
         if op["status"] == "legacy":
-            doc += [
-                "",
-                "Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no",
-                f"longer lists it. Prefer ``{REPLACEMENTS.get(row['operation_id'], 'the V2 operation')}``.",
-            ]
+            doc += ["", "Legacy: described by spec 3.13 and the seeds; the current spec drops it."]
+            if row["operation_id"] in REPLACEMENTS:
+                doc.append(f"Prefer ``{REPLACEMENTS[row['operation_id']]}``.")
         elif op["status"] == "deprecated":
             doc += ["", "Deprecated in the current spec."]
         described = [(p["name"], p["doc"]) for p in op["params"] if p["doc"]]
@@ -580,11 +584,11 @@ class Generator:
     def emit_surface(self, ops: list[dict[str, Any]]) -> str:
         out = [
             HEADER,
-            '"""The client surface: one descriptor per operation, shared by the sync and async clients.',
+            '"""The client surface: one descriptor per operation, shared by both clients.',
             "",
             "``kalshi_sync.Client`` and ``kalshi_async.AsyncClient`` both inherit ``Surface``; a",
-            "descriptor bound to a sync client calls the builder and runs the call, bound to an async",
-            "client it returns a coroutine. The two surfaces cannot drift: there is only one.",
+            "descriptor bound to a sync client calls the builder and runs the call; bound to an",
+            "async client it returns a coroutine. The surfaces cannot drift: there is only one.",
             '"""\n',
             "from __future__ import annotations\n",
             "from kalshi_core import builders as b",

@@ -19,14 +19,16 @@ from kalshi_core import Call, Credentials, Response, Surface
 from kalshi_core._bound import AsyncRunner
 from kalshi_core.credentials import PrivateKeyInput
 from kalshi_core.environments import resolve_base_url
-from kalshi_core.errors import ConnectError, TimeoutError, TransportError
+from kalshi_core.errors import APITimeoutError, ConnectError, TransportError
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient"]
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0, pool=10.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0
+)
 
 
 class AsyncClient(Surface, AsyncRunner):
@@ -72,9 +74,7 @@ class AsyncClient(Surface, AsyncRunner):
         self._closed = False
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **kwargs: Any
-    ) -> AsyncClient:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> AsyncClient:
         """A client configured from ``KALSHI_API_KEY_ID``, ``KALSHI_PRIVATE_KEY_PATH`` or
         ``KALSHI_PRIVATE_KEY`` (PEM text), ``KALSHI_PRIVATE_KEY_PASSWORD``, and
         ``KALSHI_BASE_URL`` or ``KALSHI_ENV``. Keyword arguments override the environment."""
@@ -104,7 +104,7 @@ class AsyncClient(Surface, AsyncRunner):
                 timeout=self._timeout,
             )
         except httpx.TimeoutException as exc:
-            raise TimeoutError(
+            raise APITimeoutError(
                 f"timed out ({type(exc).__name__})", method=request.method, path=request.path
             ) from None
         except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:

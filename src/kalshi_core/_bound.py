@@ -67,7 +67,8 @@ class SyncBound(_Bound, Generic[P, T]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
         runner: SyncRunner = self._runner
-        return runner._run(self._builder(*args, **kwargs))
+        result: T = runner._run(self._builder(*args, **kwargs))
+        return result
 
 
 class AsyncBound(_Bound, Generic[P, T]):
@@ -85,7 +86,9 @@ class SyncPaginatedBound(SyncBound[P, T], Generic[P, T, I]):
 
     __slots__ = ("_items",)
 
-    def __init__(self, builder: Callable[P, Call[T]], runner: Any, items: Callable[[T], list[I] | None]) -> None:
+    def __init__(
+        self, builder: Callable[P, Call[T]], runner: Any, items: Callable[[T], list[I] | None]
+    ) -> None:
         super().__init__(builder, runner)
         self._items = items
 
@@ -109,7 +112,9 @@ class AsyncPaginatedBound(AsyncBound[P, T], Generic[P, T, I]):
 
     __slots__ = ("_items",)
 
-    def __init__(self, builder: Callable[P, Call[T]], runner: Any, items: Callable[[T], list[I] | None]) -> None:
+    def __init__(
+        self, builder: Callable[P, Call[T]], runner: Any, items: Callable[[T], list[I] | None]
+    ) -> None:
         super().__init__(builder, runner)
         self._items = items
 

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 import attrs
 
 from kalshi_core import _rules
-from kalshi_core._converter import StructureFailure, structure
+from kalshi_core._converter import StructureError, structure
 from kalshi_core._schema import Field, Operation
 from kalshi_core._validate import normalize, normalize_fields
 from kalshi_core._values import Request, Response
@@ -131,9 +131,14 @@ class Call(Generic[T]):
             )
         try:
             model = structure(data, op.response)
-        except StructureFailure as exc:
+        except StructureError as exc:
             raise DecodeError(
-                str(exc), status=response.status, method=method, path=path, body=data, order_id=order_id
+                str(exc),
+                status=response.status,
+                method=method,
+                path=path,
+                body=data,
+                order_id=order_id,
             ) from None
         object.__setattr__(model, "_kalshi_raw", data)
         return model

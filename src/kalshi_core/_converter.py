@@ -2,7 +2,7 @@
 
 Two converters share the same hooks. ``FAST`` structures without detailed validation (the hot
 path: pages of a thousand orders); when it fails, ``DETAILED`` re-runs once on the same data
-to say which field was wrong. ``structure`` wraps both and raises ``StructureFailure`` with a
+to say which field was wrong. ``structure`` wraps both and raises ``StructureError`` with a
 message naming the field.
 """
 
@@ -17,7 +17,7 @@ import cattrs
 
 from kalshi_core.models._base import TolerantEnum
 
-__all__ = ["DETAILED", "FAST", "StructureFailure", "structure", "unstructure"]
+__all__ = ["DETAILED", "FAST", "StructureError", "structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -97,12 +97,12 @@ FAST = _configure(cattrs.Converter(detailed_validation=False, omit_if_default=Tr
 DETAILED = _configure(cattrs.Converter(detailed_validation=True, omit_if_default=True))
 
 
-class StructureFailure(Exception):
+class StructureError(Exception):
     """Data did not fit a model; the message names the field (``orders[3].created_time``)."""
 
 
 def structure(data: Any, cls: type[T]) -> T:
-    """Structure decoded JSON into ``cls``, raising ``StructureFailure`` naming the bad field."""
+    """Structure decoded JSON into ``cls``, raising ``StructureError`` naming the bad field."""
     try:
         return FAST.structure(data, cls)
     except Exception:  # noqa: BLE001 - any failure is re-diagnosed below
@@ -110,8 +110,8 @@ def structure(data: Any, cls: type[T]) -> T:
     try:
         DETAILED.structure(data, cls)
     except Exception as exc:  # noqa: BLE001
-        raise StructureFailure(_explain(exc, cls)) from None
-    raise StructureFailure(f"could not structure {cls.__name__}")  # pragma: no cover
+        raise StructureError(_explain(exc, cls)) from None
+    raise StructureError(f"could not structure {cls.__name__}")  # pragma: no cover
 
 
 def _explain(exc: BaseException, cls: type[Any]) -> str:

@@ -38,9 +38,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
     "GenerateApiKeyRequest": (
         Field("name", Kind("str"), required=True),
         Field(
-            "key_type",
-            Kind("enum", name="ApiKeyType", values=("rsa", "ed25519")),
-            required=False,
+            "key_type", Kind("enum", name="ApiKeyType", values=("rsa", "ed25519")), required=False
         ),
         Field(
             "scopes",
@@ -76,11 +74,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("market_ticker", Kind("str"), required=True),
         Field("price_centi_cents", Kind("int", minimum=1), required=True),
         Field("centicount", Kind("int", minimum=1), required=True),
-        Field(
-            "maker_side",
-            Kind("enum", name="YesNo", values=("yes", "no")),
-            required=True,
-        ),
+        Field("maker_side", Kind("enum", name="YesNo", values=("yes", "no")), required=True),
         Field("expiration_ts", Kind("datetime"), required=True),
     ),
     "AcceptBlockTradeProposalRequest": (
@@ -96,11 +90,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("subaccount", Kind("int"), required=False),
     ),
     "AcceptQuoteRequest": (
-        Field(
-            "accepted_side",
-            Kind("enum", name="YesNo", values=("yes", "no")),
-            required=True,
-        ),
+        Field("accepted_side", Kind("enum", name="YesNo", values=("yes", "no")), required=True),
     ),
     "EmptyResponse": (),
     "CreateRFQRequest": (
@@ -116,9 +106,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("subtrader_id", Kind("str"), required=False),
         Field("subaccount", Kind("int"), required=False),
     ),
-    "CreateFCMSubtraderRequest": (
-        Field("subtrader_suffix", Kind("str"), required=True),
-    ),
+    "CreateFCMSubtraderRequest": (Field("subtrader_suffix", Kind("str"), required=True),),
     "UpdateFCMSubtraderBlockedCategoriesRequest": (
         Field("subtrader_id", Kind("str"), required=True),
         Field("category", Kind("str"), required=True),
@@ -130,9 +118,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
     ),
     "CreateMarketInMultivariateEventCollectionRequest": (
         Field(
-            "selected_markets",
-            Kind("list", item=Kind("model", name="TickerPair")),
-            required=True,
+            "selected_markets", Kind("list", item=Kind("model", name="TickerPair")), required=True
         ),
         Field("with_market_payload", Kind("bool"), required=False),
     ),
@@ -143,9 +129,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
     ),
     "LookupTickersForMarketInMultivariateEventCollectionRequest": (
         Field(
-            "selected_markets",
-            Kind("list", item=Kind("model", name="TickerPair")),
-            required=True,
+            "selected_markets", Kind("list", item=Kind("model", name="TickerPair")), required=True
         ),
     ),
     "CreateOrderGroupRequest": (
@@ -161,9 +145,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
     "CreateOrderV2Request": (
         Field("ticker", Kind("str"), required=True),
         Field("client_order_id", Kind("str"), required=False),
-        Field(
-            "side", Kind("enum", name="BookSide", values=("bid", "ask")), required=True
-        ),
+        Field("side", Kind("enum", name="BookSide", values=("bid", "ask")), required=True),
         Field("count", Kind("decimal", money="count"), required=True),
         Field("price", Kind("decimal", money="dollars"), required=True),
         Field("expiration_time", Kind("int"), required=False),
@@ -179,11 +161,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("post_only", Kind("bool"), required=False),
         Field(
             "self_trade_prevention_type",
-            Kind(
-                "enum",
-                name="SelfTradePreventionType",
-                values=("taker_at_cross", "maker"),
-            ),
+            Kind("enum", name="SelfTradePreventionType", values=("taker_at_cross", "maker")),
             required=True,
         ),
         Field("cancel_order_on_pause", Kind("bool"), required=False),
@@ -207,16 +185,12 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
     ),
     "BatchCreateOrdersV2Request": (
         Field(
-            "orders",
-            Kind("list", item=Kind("model", name="CreateOrderV2Request")),
-            required=True,
+            "orders", Kind("list", item=Kind("model", name="CreateOrderV2Request")), required=True
         ),
     ),
     "AmendOrderV2Request": (
         Field("ticker", Kind("str"), required=True),
-        Field(
-            "side", Kind("enum", name="BookSide", values=("bid", "ask")), required=True
-        ),
+        Field("side", Kind("enum", name="BookSide", values=("bid", "ask")), required=True),
         Field("price", Kind("decimal", money="dollars"), required=True),
         Field("count", Kind("decimal", money="count"), required=True),
         Field("client_order_id", Kind("str"), required=False),
@@ -234,11 +208,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("ticker", Kind("str"), required=True),
         Field("client_order_id", Kind("str"), required=False),
         Field("side", Kind("enum", name="YesNo", values=("yes", "no")), required=True),
-        Field(
-            "action",
-            Kind("enum", name="OrderAction", values=("buy", "sell")),
-            required=True,
-        ),
+        Field("action", Kind("enum", name="OrderAction", values=("buy", "sell")), required=True),
         Field("count", Kind("int", minimum=1), required=False),
         Field("count_fp", Kind("decimal", money="count"), required=False),
         Field("yes_price", Kind("int", minimum=1, maximum=99), required=False),
@@ -261,11 +231,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("sell_position_floor", Kind("int"), required=False),
         Field(
             "self_trade_prevention_type",
-            Kind(
-                "enum",
-                name="SelfTradePreventionType",
-                values=("taker_at_cross", "maker"),
-            ),
+            Kind("enum", name="SelfTradePreventionType", values=("taker_at_cross", "maker")),
             required=False,
         ),
         Field("order_group_id", Kind("str"), required=False),
@@ -288,21 +254,13 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("market_ticker", Kind("str"), required=False),
     ),
     "BatchCreateOrdersRequest": (
-        Field(
-            "orders",
-            Kind("list", item=Kind("model", name="CreateOrderRequest")),
-            required=True,
-        ),
+        Field("orders", Kind("list", item=Kind("model", name="CreateOrderRequest")), required=True),
     ),
     "AmendOrderRequest": (
         Field("subaccount", Kind("int", minimum=0), required=False),
         Field("ticker", Kind("str"), required=True),
         Field("side", Kind("enum", name="YesNo", values=("yes", "no")), required=True),
-        Field(
-            "action",
-            Kind("enum", name="OrderAction", values=("buy", "sell")),
-            required=True,
-        ),
+        Field("action", Kind("enum", name="OrderAction", values=("buy", "sell")), required=True),
         Field("client_order_id", Kind("str"), required=False),
         Field("updated_client_order_id", Kind("str"), required=False),
         Field("yes_price", Kind("int", minimum=1, maximum=99), required=False),
@@ -323,27 +281,17 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
     "IntraExchangeInstanceTransferRequest": (
         Field(
             "source",
-            Kind(
-                "enum", name="ExchangeInstance", values=("event_contract", "margined")
-            ),
+            Kind("enum", name="ExchangeInstance", values=("event_contract", "margined")),
             required=True,
         ),
         Field(
             "destination",
-            Kind(
-                "enum", name="ExchangeInstance", values=("event_contract", "margined")
-            ),
+            Kind("enum", name="ExchangeInstance", values=("event_contract", "margined")),
             required=True,
         ),
         Field("amount", Kind("int"), required=True),
-        Field(
-            "source_exchange_shard", Kind("int", minimum=0, maximum=100), required=False
-        ),
-        Field(
-            "destination_exchange_shard",
-            Kind("int", minimum=0, maximum=100),
-            required=False,
-        ),
+        Field("source_exchange_shard", Kind("int", minimum=0, maximum=100), required=False),
+        Field("destination_exchange_shard", Kind("int", minimum=0, maximum=100), required=False),
         Field("source_subaccount", Kind("int"), required=False),
         Field("destination_subaccount", Kind("int"), required=False),
     ),
@@ -362,18 +310,12 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
     "SetTargetBalanceAllocationRequest": (
         Field(
             "allocations",
-            Kind(
-                "list",
-                item=Kind("model", name="TargetBalanceAllocationInput"),
-                max_items=101,
-            ),
+            Kind("list", item=Kind("model", name="TargetBalanceAllocationInput"), max_items=101),
             required=True,
         ),
         Field(
             "resting_margin_reservation",
-            Kind(
-                "enum", name="RestingMarginReservation", values=("none", "max", "sum")
-            ),
+            Kind("enum", name="RestingMarginReservation", values=("none", "max", "sum")),
             required=False,
         ),
     ),
@@ -524,12 +466,7 @@ GET_BLOCK_TRADE_PROPOSALS: Operation[m.GetBlockTradeProposalsResponse] = Operati
     params=(
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("market_ticker", Kind("str"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=100),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=100), required=False, location="query"),
         Field("status", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -563,9 +500,7 @@ ACCEPT_BLOCK_TRADE_PROPOSAL: Operation[None] = Operation(
     tag="communications",
     status="current",
     auth=True,
-    params=(
-        Field("block_trade_proposal_id", Kind("str"), required=True, location="path"),
-    ),
+    params=(Field("block_trade_proposal_id", Kind("str"), required=True, location="path"),),
     body="AcceptBlockTradeProposalRequest",
     response=None,
     success=(204,),
@@ -617,12 +552,7 @@ GET_QUOTES: Operation[m.GetQuotesResponse] = Operation(
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("min_ts", Kind("int"), required=False, location="query"),
         Field("max_ts", Kind("int"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=500),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=500), required=False, location="query"),
         Field("status", Kind("str"), required=False, location="query"),
         Field("quote_creator_user_id", Kind("str"), required=False, location="query"),
         Field(
@@ -638,9 +568,7 @@ GET_QUOTES: Operation[m.GetQuotesResponse] = Operation(
             location="query",
         ),
         Field("rfq_creator_user_id", Kind("str"), required=False, location="query"),
-        Field(
-            "rfq_creator_subtrader_id", Kind("str"), required=False, location="query"
-        ),
+        Field("rfq_creator_subtrader_id", Kind("str"), required=False, location="query"),
         Field("rfq_id", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -743,12 +671,7 @@ GET_RFQS: Operation[m.GetRFQsResponse] = Operation(
         Field("event_ticker", Kind("str"), required=False, location="query"),
         Field("market_ticker", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=100),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=100), required=False, location="query"),
         Field("status", Kind("str"), required=False, location="query"),
         Field("creator_user_id", Kind("str"), required=False, location="query"),
         Field(
@@ -882,12 +805,7 @@ GET_EVENTS: Operation[m.GetEventsResponse] = Operation(
     status="current",
     auth=False,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=200),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=200), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("with_nested_markets", Kind("bool"), required=False, location="query"),
         Field("with_milestones", Kind("bool"), required=False, location="query"),
@@ -936,12 +854,7 @@ GET_EVENT_FEE_CHANGES: Operation[m.GetEventFeeChangesResponse] = Operation(
     auth=False,
     params=(
         Field("event_ticker", Kind("str"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -960,12 +873,7 @@ GET_MULTIVARIATE_EVENTS: Operation[m.GetMultivariateEventsResponse] = Operation(
     status="current",
     auth=False,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=200),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=200), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("series_ticker", Kind("str"), required=False, location="query"),
         Field("collection_ticker", Kind("str"), required=False, location="query"),
@@ -1035,35 +943,35 @@ GET_MARKET_CANDLESTICKS_BY_EVENT: Operation[m.GetEventCandlesticksResponse] = Op
     essential=("market_tickers", "market_candlesticks"),
     replacement=None,
 )
-GET_EVENT_FORECAST_PERCENTILES_HISTORY: Operation[
-    m.GetEventForecastPercentilesHistoryResponse
-] = Operation(
-    name="get_event_forecast_percentiles_history",
-    operation_id="GetEventForecastPercentilesHistory",
-    method="GET",
-    path="/series/{series_ticker}/events/{ticker}/forecast_percentile_history",
-    tag="events",
-    status="current",
-    auth=True,
-    params=(
-        Field("ticker", Kind("str"), required=True, location="path"),
-        Field("series_ticker", Kind("str"), required=True, location="path"),
-        Field(
-            "percentiles",
-            Kind("list", item=Kind("int", minimum=0, maximum=9999), max_items=10),
-            required=True,
-            location="query",
+GET_EVENT_FORECAST_PERCENTILES_HISTORY: Operation[m.GetEventForecastPercentilesHistoryResponse] = (
+    Operation(
+        name="get_event_forecast_percentiles_history",
+        operation_id="GetEventForecastPercentilesHistory",
+        method="GET",
+        path="/series/{series_ticker}/events/{ticker}/forecast_percentile_history",
+        tag="events",
+        status="current",
+        auth=True,
+        params=(
+            Field("ticker", Kind("str"), required=True, location="path"),
+            Field("series_ticker", Kind("str"), required=True, location="path"),
+            Field(
+                "percentiles",
+                Kind("list", item=Kind("int", minimum=0, maximum=9999), max_items=10),
+                required=True,
+                location="query",
+            ),
+            Field("start_ts", Kind("int"), required=True, location="query"),
+            Field("end_ts", Kind("int"), required=True, location="query"),
+            Field("period_interval", Kind("int"), required=True, location="query"),
         ),
-        Field("start_ts", Kind("int"), required=True, location="query"),
-        Field("end_ts", Kind("int"), required=True, location="query"),
-        Field("period_interval", Kind("int"), required=True, location="query"),
-    ),
-    body=None,
-    response=m.GetEventForecastPercentilesHistoryResponse,
-    success=(200,),
-    items=None,
-    essential=("forecast_history",),
-    replacement=None,
+        body=None,
+        response=m.GetEventForecastPercentilesHistoryResponse,
+        success=(200,),
+        items=None,
+        essential=("forecast_history",),
+        replacement=None,
+    )
 )
 GET_EXCHANGE_ANNOUNCEMENTS: Operation[m.GetExchangeAnnouncementsResponse] = Operation(
     name="get_exchange_announcements",
@@ -1207,12 +1115,7 @@ GET_FCM_ORDERS: Operation[m.GetOrdersResponse] = Operation(
             required=False,
             location="query",
         ),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
     ),
     body=None,
     response=m.GetOrdersResponse,
@@ -1236,20 +1139,11 @@ GET_FCM_POSITIONS: Operation[m.GetPositionsResponse] = Operation(
         Field("count_filter", Kind("str"), required=False, location="query"),
         Field(
             "settlement_status",
-            Kind(
-                "enum",
-                name="QuerySettlementStatus",
-                values=("all", "unsettled", "settled"),
-            ),
+            Kind("enum", name="QuerySettlementStatus", values=("all", "unsettled", "settled")),
             required=False,
             location="query",
         ),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -1291,23 +1185,23 @@ LIST_FCM_SUBTRADERS: Operation[m.ListFCMSubtradersResponse] = Operation(
     essential=("subtraders",),
     replacement=None,
 )
-GET_FCM_SUBTRADER_BLOCKED_CATEGORIES: Operation[
-    m.GetFCMSubtraderBlockedCategoriesResponse
-] = Operation(
-    name="get_fcm_subtrader_blocked_categories",
-    operation_id="GetFCMSubtraderBlockedCategories",
-    method="GET",
-    path="/fcm/subtraders/blocked_categories",
-    tag="fcm",
-    status="current",
-    auth=True,
-    params=(Field("subtrader_id", Kind("str"), required=True, location="query"),),
-    body=None,
-    response=m.GetFCMSubtraderBlockedCategoriesResponse,
-    success=(200,),
-    items=None,
-    essential=("categories",),
-    replacement=None,
+GET_FCM_SUBTRADER_BLOCKED_CATEGORIES: Operation[m.GetFCMSubtraderBlockedCategoriesResponse] = (
+    Operation(
+        name="get_fcm_subtrader_blocked_categories",
+        operation_id="GetFCMSubtraderBlockedCategories",
+        method="GET",
+        path="/fcm/subtraders/blocked_categories",
+        tag="fcm",
+        status="current",
+        auth=True,
+        params=(Field("subtrader_id", Kind("str"), required=True, location="query"),),
+        body=None,
+        response=m.GetFCMSubtraderBlockedCategoriesResponse,
+        success=(200,),
+        items=None,
+        essential=("categories",),
+        replacement=None,
+    )
 )
 UPDATE_FCM_SUBTRADER_BLOCKED_CATEGORIES: Operation[
     m.UpdateFCMSubtraderBlockedCategoriesResponse
@@ -1343,23 +1237,21 @@ DELETE_FCM_EVENT_CONTRACT_DAILY_CAP: Operation[m.EmptyResponse] = Operation(
     essential=(),
     replacement=None,
 )
-GET_FCM_EVENT_CONTRACT_DAILY_CAP: Operation[m.GetFCMEventContractDailyCapResponse] = (
-    Operation(
-        name="get_fcm_event_contract_daily_cap",
-        operation_id="GetFCMEventContractDailyCap",
-        method="GET",
-        path="/fcm/subtraders/event_contract_daily_cap",
-        tag="fcm",
-        status="current",
-        auth=True,
-        params=(Field("subtrader_id", Kind("str"), required=False, location="query"),),
-        body=None,
-        response=m.GetFCMEventContractDailyCapResponse,
-        success=(200,),
-        items=None,
-        essential=(),
-        replacement=None,
-    )
+GET_FCM_EVENT_CONTRACT_DAILY_CAP: Operation[m.GetFCMEventContractDailyCapResponse] = Operation(
+    name="get_fcm_event_contract_daily_cap",
+    operation_id="GetFCMEventContractDailyCap",
+    method="GET",
+    path="/fcm/subtraders/event_contract_daily_cap",
+    tag="fcm",
+    status="current",
+    auth=True,
+    params=(Field("subtrader_id", Kind("str"), required=False, location="query"),),
+    body=None,
+    response=m.GetFCMEventContractDailyCapResponse,
+    success=(200,),
+    items=None,
+    essential=(),
+    replacement=None,
 )
 UPDATE_FCM_EVENT_CONTRACT_DAILY_CAP: Operation[m.EmptyResponse] = Operation(
     name="update_fcm_event_contract_daily_cap",
@@ -1405,12 +1297,7 @@ GET_FILLS_HISTORICAL: Operation[m.GetFillsResponse] = Operation(
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("min_ts", Kind("int"), required=False, location="query"),
         Field("max_ts", Kind("int"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
     ),
@@ -1430,12 +1317,7 @@ GET_HISTORICAL_MARKETS: Operation[m.GetMarketsResponse] = Operation(
     status="current",
     auth=False,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=0, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=0, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("tickers", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
@@ -1470,28 +1352,28 @@ GET_HISTORICAL_MARKET: Operation[m.GetMarketResponse] = Operation(
     essential=(),
     replacement=None,
 )
-GET_MARKET_CANDLESTICKS_HISTORICAL: Operation[
-    m.GetMarketCandlesticksHistoricalResponse
-] = Operation(
-    name="get_market_candlesticks_historical",
-    operation_id="GetMarketCandlesticksHistorical",
-    method="GET",
-    path="/historical/markets/{ticker}/candlesticks",
-    tag="historical",
-    status="current",
-    auth=False,
-    params=(
-        Field("ticker", Kind("str"), required=True, location="path"),
-        Field("start_ts", Kind("int"), required=True, location="query"),
-        Field("end_ts", Kind("int"), required=True, location="query"),
-        Field("period_interval", Kind("int"), required=True, location="query"),
-    ),
-    body=None,
-    response=m.GetMarketCandlesticksHistoricalResponse,
-    success=(200,),
-    items=None,
-    essential=("candlesticks",),
-    replacement=None,
+GET_MARKET_CANDLESTICKS_HISTORICAL: Operation[m.GetMarketCandlesticksHistoricalResponse] = (
+    Operation(
+        name="get_market_candlesticks_historical",
+        operation_id="GetMarketCandlesticksHistorical",
+        method="GET",
+        path="/historical/markets/{ticker}/candlesticks",
+        tag="historical",
+        status="current",
+        auth=False,
+        params=(
+            Field("ticker", Kind("str"), required=True, location="path"),
+            Field("start_ts", Kind("int"), required=True, location="query"),
+            Field("end_ts", Kind("int"), required=True, location="query"),
+            Field("period_interval", Kind("int"), required=True, location="query"),
+        ),
+        body=None,
+        response=m.GetMarketCandlesticksHistoricalResponse,
+        success=(200,),
+        items=None,
+        essential=("candlesticks",),
+        replacement=None,
+    )
 )
 GET_HISTORICAL_ORDERS: Operation[m.GetOrdersResponse] = Operation(
     name="get_historical_orders",
@@ -1505,12 +1387,7 @@ GET_HISTORICAL_ORDERS: Operation[m.GetOrdersResponse] = Operation(
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("min_ts", Kind("int"), required=False, location="query"),
         Field("max_ts", Kind("int"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
     ),
@@ -1533,12 +1410,7 @@ GET_HISTORICAL_POSITIONS: Operation[m.GetPositionsResponse] = Operation(
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -1560,12 +1432,7 @@ GET_TRADES_HISTORICAL: Operation[m.GetTradesResponse] = Operation(
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("min_ts", Kind("int"), required=False, location="query"),
         Field("max_ts", Kind("int"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=0, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=0, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("is_block_trade", Kind("bool"), required=False, location="query"),
     ),
@@ -1613,24 +1480,13 @@ GET_INCENTIVE_PROGRAMS: Operation[m.GetIncentiveProgramsResponse] = Operation(
             Kind(
                 "enum",
                 name="QueryType",
-                values=(
-                    "all",
-                    "liquidity",
-                    "volume",
-                    "margin_maker_volume",
-                    "margin_taker_volume",
-                ),
+                values=("all", "liquidity", "volume", "margin_maker_volume", "margin_taker_volume"),
             ),
             required=False,
             location="query",
         ),
         Field("incentive_description", Kind("str"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=10000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=10000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -1740,23 +1596,21 @@ GET_WEATHER_INDEX: Operation[m.GetWeatherIndexResponse] = Operation(
     essential=("timeseries",),
     replacement=None,
 )
-GET_WEATHER_INDEX_CALIBRATIONS: Operation[m.GetWeatherIndexCalibrationsResponse] = (
-    Operation(
-        name="get_weather_index_calibrations",
-        operation_id="GetWeatherIndexCalibrations",
-        method="GET",
-        path="/live_data/weather/{city}/calibrations",
-        tag="live-data",
-        status="current",
-        auth=False,
-        params=(Field("city", Kind("str"), required=True, location="path"),),
-        body=None,
-        response=m.GetWeatherIndexCalibrationsResponse,
-        success=(200,),
-        items=None,
-        essential=("calibrations",),
-        replacement=None,
-    )
+GET_WEATHER_INDEX_CALIBRATIONS: Operation[m.GetWeatherIndexCalibrationsResponse] = Operation(
+    name="get_weather_index_calibrations",
+    operation_id="GetWeatherIndexCalibrations",
+    method="GET",
+    path="/live_data/weather/{city}/calibrations",
+    tag="live-data",
+    status="current",
+    auth=False,
+    params=(Field("city", Kind("str"), required=True, location="path"),),
+    body=None,
+    response=m.GetWeatherIndexCalibrationsResponse,
+    success=(200,),
+    items=None,
+    essential=("calibrations",),
+    replacement=None,
 )
 GET_LIVE_DATA: Operation[m.GetLiveDataResponse] = Operation(
     name="get_live_data",
@@ -1787,12 +1641,7 @@ GET_MARKETS: Operation[m.GetMarketsResponse] = Operation(
     status="current",
     auth=False,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=0, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=0, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
         Field("series_ticker", Kind("str"), required=False, location="query"),
@@ -1842,39 +1691,27 @@ GET_MARKETS: Operation[m.GetMarketsResponse] = Operation(
     essential=("markets",),
     replacement=None,
 )
-BATCH_GET_MARKET_CANDLESTICKS: Operation[m.BatchGetMarketCandlesticksResponse] = (
-    Operation(
-        name="batch_get_market_candlesticks",
-        operation_id="BatchGetMarketCandlesticks",
-        method="GET",
-        path="/markets/candlesticks",
-        tag="market",
-        status="current",
-        auth=False,
-        params=(
-            Field("market_tickers", Kind("str"), required=True, location="query"),
-            Field("start_ts", Kind("int"), required=True, location="query"),
-            Field("end_ts", Kind("int"), required=True, location="query"),
-            Field(
-                "period_interval",
-                Kind("int", minimum=1),
-                required=True,
-                location="query",
-            ),
-            Field(
-                "include_latest_before_start",
-                Kind("bool"),
-                required=False,
-                location="query",
-            ),
-        ),
-        body=None,
-        response=m.BatchGetMarketCandlesticksResponse,
-        success=(200,),
-        items=None,
-        essential=("markets",),
-        replacement=None,
-    )
+BATCH_GET_MARKET_CANDLESTICKS: Operation[m.BatchGetMarketCandlesticksResponse] = Operation(
+    name="batch_get_market_candlesticks",
+    operation_id="BatchGetMarketCandlesticks",
+    method="GET",
+    path="/markets/candlesticks",
+    tag="market",
+    status="current",
+    auth=False,
+    params=(
+        Field("market_tickers", Kind("str"), required=True, location="query"),
+        Field("start_ts", Kind("int"), required=True, location="query"),
+        Field("end_ts", Kind("int"), required=True, location="query"),
+        Field("period_interval", Kind("int", minimum=1), required=True, location="query"),
+        Field("include_latest_before_start", Kind("bool"), required=False, location="query"),
+    ),
+    body=None,
+    response=m.BatchGetMarketCandlesticksResponse,
+    success=(200,),
+    items=None,
+    essential=("markets",),
+    replacement=None,
 )
 GET_MARKET_ORDERBOOKS: Operation[m.GetMarketOrderbooksResponse] = Operation(
     name="get_market_orderbooks",
@@ -1908,12 +1745,7 @@ GET_TRADES: Operation[m.GetTradesResponse] = Operation(
     status="current",
     auth=False,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=0, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=0, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("min_ts", Kind("int"), required=False, location="query"),
@@ -1953,12 +1785,7 @@ GET_MARKET_ORDERBOOK: Operation[m.GetMarketOrderbookResponse] = Operation(
     auth=False,
     params=(
         Field("ticker", Kind("str"), required=True, location="path"),
-        Field(
-            "depth",
-            Kind("int", minimum=0, maximum=100),
-            required=False,
-            location="query",
-        ),
+        Field("depth", Kind("int", minimum=0, maximum=100), required=False, location="query"),
     ),
     body=None,
     response=m.GetMarketOrderbookResponse,
@@ -1978,9 +1805,7 @@ GET_SERIES_LIST: Operation[m.GetSeriesListResponse] = Operation(
     params=(
         Field("category", Kind("str"), required=False, location="query"),
         Field("tags", Kind("str"), required=False, location="query"),
-        Field(
-            "include_product_metadata", Kind("bool"), required=False, location="query"
-        ),
+        Field("include_product_metadata", Kind("bool"), required=False, location="query"),
         Field("include_volume", Kind("bool"), required=False, location="query"),
         Field("min_updated_ts", Kind("int"), required=False, location="query"),
     ),
@@ -2024,12 +1849,7 @@ GET_MARKET_CANDLESTICKS: Operation[m.GetMarketCandlesticksResponse] = Operation(
         Field("start_ts", Kind("int"), required=True, location="query"),
         Field("end_ts", Kind("int"), required=True, location="query"),
         Field("period_interval", Kind("int"), required=True, location="query"),
-        Field(
-            "include_latest_before_start",
-            Kind("bool"),
-            required=False,
-            location="query",
-        ),
+        Field("include_latest_before_start", Kind("bool"), required=False, location="query"),
     ),
     body=None,
     response=m.GetMarketCandlesticksResponse,
@@ -2047,12 +1867,7 @@ GET_MILESTONES: Operation[m.GetMilestonesResponse] = Operation(
     status="current",
     auth=False,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=500),
-            required=True,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=500), required=True, location="query"),
         Field("minimum_start_date", Kind("datetime"), required=False, location="query"),
         Field("category", Kind("str"), required=False, location="query"),
         Field("competition", Kind("str"), required=False, location="query"),
@@ -2085,56 +1900,51 @@ GET_MILESTONE: Operation[m.GetMilestoneResponse] = Operation(
     essential=(),
     replacement=None,
 )
-GET_MULTIVARIATE_EVENT_COLLECTIONS: Operation[
-    m.GetMultivariateEventCollectionsResponse
-] = Operation(
-    name="get_multivariate_event_collections",
-    operation_id="GetMultivariateEventCollections",
-    method="GET",
-    path="/multivariate_event_collections",
-    tag="multivariate",
-    status="current",
-    auth=False,
-    params=(
-        Field(
-            "status",
-            Kind(
-                "enum",
-                name="QueryStatus",
-                values=(
-                    "unopened",
-                    "open",
-                    "closed",
-                    "settled",
-                    "resting",
-                    "canceled",
-                    "executed",
-                    "all",
-                    "active",
-                    "upcoming",
-                    "paid_out",
-                    "paused",
+GET_MULTIVARIATE_EVENT_COLLECTIONS: Operation[m.GetMultivariateEventCollectionsResponse] = (
+    Operation(
+        name="get_multivariate_event_collections",
+        operation_id="GetMultivariateEventCollections",
+        method="GET",
+        path="/multivariate_event_collections",
+        tag="multivariate",
+        status="current",
+        auth=False,
+        params=(
+            Field(
+                "status",
+                Kind(
+                    "enum",
+                    name="QueryStatus",
+                    values=(
+                        "unopened",
+                        "open",
+                        "closed",
+                        "settled",
+                        "resting",
+                        "canceled",
+                        "executed",
+                        "all",
+                        "active",
+                        "upcoming",
+                        "paid_out",
+                        "paused",
+                    ),
                 ),
+                required=False,
+                location="query",
             ),
-            required=False,
-            location="query",
+            Field("associated_event_ticker", Kind("str"), required=False, location="query"),
+            Field("series_ticker", Kind("str"), required=False, location="query"),
+            Field("limit", Kind("int", minimum=1, maximum=200), required=False, location="query"),
+            Field("cursor", Kind("str"), required=False, location="query"),
         ),
-        Field("associated_event_ticker", Kind("str"), required=False, location="query"),
-        Field("series_ticker", Kind("str"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=200),
-            required=False,
-            location="query",
-        ),
-        Field("cursor", Kind("str"), required=False, location="query"),
-    ),
-    body=None,
-    response=m.GetMultivariateEventCollectionsResponse,
-    success=(200,),
-    items="multivariate_contracts",
-    essential=("multivariate_contracts",),
-    replacement=None,
+        body=None,
+        response=m.GetMultivariateEventCollectionsResponse,
+        success=(200,),
+        items="multivariate_contracts",
+        essential=("multivariate_contracts",),
+        replacement=None,
+    )
 )
 CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION: Operation[
     m.CreateMarketInMultivariateEventCollectionResponse
@@ -2154,9 +1964,7 @@ CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION: Operation[
     essential=(),
     replacement=None,
 )
-GET_MULTIVARIATE_EVENT_COLLECTION: Operation[
-    m.GetMultivariateEventCollectionResponse
-] = Operation(
+GET_MULTIVARIATE_EVENT_COLLECTION: Operation[m.GetMultivariateEventCollectionResponse] = Operation(
     name="get_multivariate_event_collection",
     operation_id="GetMultivariateEventCollection",
     method="GET",
@@ -2495,17 +2303,10 @@ GET_ORDERS: Operation[m.GetOrdersResponse] = Operation(
         Field("min_ts", Kind("int"), required=False, location="query"),
         Field("max_ts", Kind("int"), required=False, location="query"),
         Field("status", Kind("str"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
-        Field(
-            "exchange_index", Kind("int", minimum=0), required=False, location="query"
-        ),
+        Field("exchange_index", Kind("int", minimum=0), required=False, location="query"),
     ),
     body=None,
     response=m.GetOrdersResponse,
@@ -2677,12 +2478,7 @@ GET_DEPOSITS: Operation[m.GetDepositsResponse] = Operation(
     status="current",
     auth=True,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=500),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=500), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -2705,17 +2501,10 @@ GET_FILLS: Operation[m.GetFillsResponse] = Operation(
         Field("order_id", Kind("str"), required=False, location="query"),
         Field("min_ts", Kind("int"), required=False, location="query"),
         Field("max_ts", Kind("int"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
-        Field(
-            "exchange_index", Kind("int", minimum=0), required=False, location="query"
-        ),
+        Field("exchange_index", Kind("int", minimum=0), required=False, location="query"),
     ),
     body=None,
     response=m.GetFillsResponse,
@@ -2724,67 +2513,60 @@ GET_FILLS: Operation[m.GetFillsResponse] = Operation(
     essential=("fills",),
     replacement=None,
 )
-INTRA_EXCHANGE_INSTANCE_TRANSFER: Operation[m.IntraExchangeInstanceTransferResponse] = (
+INTRA_EXCHANGE_INSTANCE_TRANSFER: Operation[m.IntraExchangeInstanceTransferResponse] = Operation(
+    name="intra_exchange_instance_transfer",
+    operation_id="IntraExchangeInstanceTransfer",
+    method="POST",
+    path="/portfolio/intra_exchange_instance_transfer",
+    tag="portfolio",
+    status="current",
+    auth=True,
+    params=(),
+    body="IntraExchangeInstanceTransferRequest",
+    response=m.IntraExchangeInstanceTransferResponse,
+    success=(200,),
+    items=None,
+    essential=(),
+    replacement=None,
+)
+GET_INTRA_EXCHANGE_INSTANCE_TRANSFERS: Operation[m.GetIntraExchangeInstanceTransfersResponse] = (
     Operation(
-        name="intra_exchange_instance_transfer",
-        operation_id="IntraExchangeInstanceTransfer",
-        method="POST",
-        path="/portfolio/intra_exchange_instance_transfer",
+        name="get_intra_exchange_instance_transfers",
+        operation_id="GetIntraExchangeInstanceTransfers",
+        method="GET",
+        path="/portfolio/intra_exchange_instance_transfers",
         tag="portfolio",
         status="current",
         auth=True,
-        params=(),
-        body="IntraExchangeInstanceTransferRequest",
-        response=m.IntraExchangeInstanceTransferResponse,
+        params=(
+            Field("limit", Kind("int", minimum=1, maximum=500), required=False, location="query"),
+            Field("cursor", Kind("str"), required=False, location="query"),
+        ),
+        body=None,
+        response=m.GetIntraExchangeInstanceTransfersResponse,
+        success=(200,),
+        items="transfers",
+        essential=("transfers",),
+        replacement=None,
+    )
+)
+GET_INTRA_EXCHANGE_INSTANCE_TRANSFER: Operation[m.GetIntraExchangeInstanceTransferResponse] = (
+    Operation(
+        name="get_intra_exchange_instance_transfer",
+        operation_id="GetIntraExchangeInstanceTransfer",
+        method="GET",
+        path="/portfolio/intra_exchange_instance_transfers/{transfer_id}",
+        tag="portfolio",
+        status="current",
+        auth=True,
+        params=(Field("transfer_id", Kind("str"), required=True, location="path"),),
+        body=None,
+        response=m.GetIntraExchangeInstanceTransferResponse,
         success=(200,),
         items=None,
         essential=(),
         replacement=None,
     )
-)
-GET_INTRA_EXCHANGE_INSTANCE_TRANSFERS: Operation[
-    m.GetIntraExchangeInstanceTransfersResponse
-] = Operation(
-    name="get_intra_exchange_instance_transfers",
-    operation_id="GetIntraExchangeInstanceTransfers",
-    method="GET",
-    path="/portfolio/intra_exchange_instance_transfers",
-    tag="portfolio",
-    status="current",
-    auth=True,
-    params=(
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=500),
-            required=False,
-            location="query",
-        ),
-        Field("cursor", Kind("str"), required=False, location="query"),
-    ),
-    body=None,
-    response=m.GetIntraExchangeInstanceTransfersResponse,
-    success=(200,),
-    items="transfers",
-    essential=("transfers",),
-    replacement=None,
-)
-GET_INTRA_EXCHANGE_INSTANCE_TRANSFER: Operation[
-    m.GetIntraExchangeInstanceTransferResponse
-] = Operation(
-    name="get_intra_exchange_instance_transfer",
-    operation_id="GetIntraExchangeInstanceTransfer",
-    method="GET",
-    path="/portfolio/intra_exchange_instance_transfers/{transfer_id}",
-    tag="portfolio",
-    status="current",
-    auth=True,
-    params=(Field("transfer_id", Kind("str"), required=True, location="path"),),
-    body=None,
-    response=m.GetIntraExchangeInstanceTransferResponse,
-    success=(200,),
-    items=None,
-    essential=(),
-    replacement=None,
 )
 GET_POSITIONS: Operation[m.GetPositionsResponse] = Operation(
     name="get_positions",
@@ -2796,19 +2578,12 @@ GET_POSITIONS: Operation[m.GetPositionsResponse] = Operation(
     auth=True,
     params=(
         Field("cursor", Kind("str"), required=False, location="query"),
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("count_filter", Kind("str"), required=False, location="query"),
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
-        Field(
-            "exchange_index", Kind("int", minimum=0), required=False, location="query"
-        ),
+        Field("exchange_index", Kind("int", minimum=0), required=False, location="query"),
     ),
     body=None,
     response=m.GetPositionsResponse,
@@ -2826,12 +2601,7 @@ GET_SETTLEMENTS: Operation[m.GetSettlementsResponse] = Operation(
     status="current",
     auth=True,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
@@ -2935,12 +2705,7 @@ GET_SUBACCOUNT_TRANSFERS: Operation[m.GetSubaccountTransfersResponse] = Operatio
     status="current",
     auth=True,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=1000),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -2950,41 +2715,39 @@ GET_SUBACCOUNT_TRANSFERS: Operation[m.GetSubaccountTransfersResponse] = Operatio
     essential=("transfers",),
     replacement=None,
 )
-GET_PORTFOLIO_RESTING_ORDER_TOTAL_VALUE: Operation[
-    m.GetPortfolioRestingOrderTotalValueResponse
-] = Operation(
-    name="get_portfolio_resting_order_total_value",
-    operation_id="GetPortfolioRestingOrderTotalValue",
-    method="GET",
-    path="/portfolio/summary/total_resting_order_value",
-    tag="portfolio",
-    status="current",
-    auth=True,
-    params=(),
-    body=None,
-    response=m.GetPortfolioRestingOrderTotalValueResponse,
-    success=(200,),
-    items=None,
-    essential=("resting_order_value_breakdown",),
-    replacement=None,
-)
-GET_TARGET_BALANCE_ALLOCATION: Operation[m.GetTargetBalanceAllocationResponse] = (
+GET_PORTFOLIO_RESTING_ORDER_TOTAL_VALUE: Operation[m.GetPortfolioRestingOrderTotalValueResponse] = (
     Operation(
-        name="get_target_balance_allocation",
-        operation_id="GetTargetBalanceAllocation",
+        name="get_portfolio_resting_order_total_value",
+        operation_id="GetPortfolioRestingOrderTotalValue",
         method="GET",
-        path="/portfolio/target_balance_allocation",
+        path="/portfolio/summary/total_resting_order_value",
         tag="portfolio",
         status="current",
         auth=True,
         params=(),
         body=None,
-        response=m.GetTargetBalanceAllocationResponse,
+        response=m.GetPortfolioRestingOrderTotalValueResponse,
         success=(200,),
         items=None,
-        essential=("allocations",),
+        essential=("resting_order_value_breakdown",),
         replacement=None,
     )
+)
+GET_TARGET_BALANCE_ALLOCATION: Operation[m.GetTargetBalanceAllocationResponse] = Operation(
+    name="get_target_balance_allocation",
+    operation_id="GetTargetBalanceAllocation",
+    method="GET",
+    path="/portfolio/target_balance_allocation",
+    tag="portfolio",
+    status="current",
+    auth=True,
+    params=(),
+    body=None,
+    response=m.GetTargetBalanceAllocationResponse,
+    success=(200,),
+    items=None,
+    essential=("allocations",),
+    replacement=None,
 )
 SET_TARGET_BALANCE_ALLOCATION: Operation[m.EmptyResponse] = Operation(
     name="set_target_balance_allocation",
@@ -3011,12 +2774,7 @@ GET_WITHDRAWALS: Operation[m.GetWithdrawalsResponse] = Operation(
     status="current",
     auth=True,
     params=(
-        Field(
-            "limit",
-            Kind("int", minimum=1, maximum=500),
-            required=False,
-            location="query",
-        ),
+        Field("limit", Kind("int", minimum=1, maximum=500), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -3042,23 +2800,21 @@ GET_FILTERS_FOR_SPORTS: Operation[m.GetFiltersBySportsResponse] = Operation(
     essential=("sport_ordering",),
     replacement=None,
 )
-GET_TAGS_FOR_SERIES_CATEGORIES: Operation[m.GetTagsForSeriesCategoriesResponse] = (
-    Operation(
-        name="get_tags_for_series_categories",
-        operation_id="GetTagsForSeriesCategories",
-        method="GET",
-        path="/search/tags_by_categories",
-        tag="search",
-        status="current",
-        auth=False,
-        params=(),
-        body=None,
-        response=m.GetTagsForSeriesCategoriesResponse,
-        success=(200,),
-        items=None,
-        essential=(),
-        replacement=None,
-    )
+GET_TAGS_FOR_SERIES_CATEGORIES: Operation[m.GetTagsForSeriesCategoriesResponse] = Operation(
+    name="get_tags_for_series_categories",
+    operation_id="GetTagsForSeriesCategories",
+    method="GET",
+    path="/search/tags_by_categories",
+    tag="search",
+    status="current",
+    auth=False,
+    params=(),
+    body=None,
+    response=m.GetTagsForSeriesCategoriesResponse,
+    success=(200,),
+    items=None,
+    essential=(),
+    replacement=None,
 )
 GET_STRUCTURED_TARGETS: Operation[m.GetStructuredTargetsResponse] = Operation(
     name="get_structured_targets",
@@ -3070,19 +2826,11 @@ GET_STRUCTURED_TARGETS: Operation[m.GetStructuredTargetsResponse] = Operation(
     auth=False,
     params=(
         Field(
-            "ids",
-            Kind("list", item=Kind("str"), max_items=2000),
-            required=False,
-            location="query",
+            "ids", Kind("list", item=Kind("str"), max_items=2000), required=False, location="query"
         ),
         Field("type", Kind("str"), required=False, location="query"),
         Field("competition", Kind("str"), required=False, location="query"),
-        Field(
-            "page_size",
-            Kind("int", minimum=1, maximum=2000),
-            required=False,
-            location="query",
-        ),
+        Field("page_size", Kind("int", minimum=1, maximum=2000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -3100,9 +2848,7 @@ GET_STRUCTURED_TARGET: Operation[m.GetStructuredTargetResponse] = Operation(
     tag="structured-targets",
     status="current",
     auth=False,
-    params=(
-        Field("structured_target_id", Kind("str"), required=True, location="path"),
-    ),
+    params=(Field("structured_target_id", Kind("str"), required=True, location="path"),),
     body=None,
     response=m.GetStructuredTargetResponse,
     success=(200,),

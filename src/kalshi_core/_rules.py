@@ -21,7 +21,9 @@ SUBACCOUNT_MAX = 63
 
 def _price_in_unit_interval(values: Mapping[str, Any], name: str, where: str) -> None:
     if name in values and not Decimal(0) < Decimal(values[name]) < Decimal(1):
-        raise ValidationError(where + name, f"must be between 0 and 1 dollars, exclusive; got {values[name]}")
+        raise ValidationError(
+            where + name, f"must be between 0 and 1 dollars, exclusive; got {values[name]}"
+        )
 
 
 def _positive(values: Mapping[str, Any], name: str, where: str) -> None:
@@ -41,7 +43,10 @@ def _order_v2(values: Mapping[str, Any], where: str) -> None:
     _price_in_unit_interval(values, "price", where)
     _positive(values, "count", where)
     _subaccount(values, where)
-    if values.get("expiration_time") is not None and values.get("time_in_force") == "immediate_or_cancel":
+    if (
+        values.get("expiration_time") is not None
+        and values.get("time_in_force") == "immediate_or_cancel"
+    ):
         raise ValidationError(
             where + "expiration_time", "cannot be combined with time_in_force='immediate_or_cancel'"
         )

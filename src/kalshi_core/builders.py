@@ -2,9 +2,9 @@
 
 """One request builder per operation: typed arguments in, a ``Call`` out.
 
-Every builder validates its arguments (raising ``kalshi_core.errors.ValidationError`` that
-names the field) and returns a ``Call``: the unsigned request plus the knowledge of how to
-parse its response. Nothing here sends, signs or reads the clock.
+Every builder validates its arguments (raising ``ValidationError`` that names the
+field) and returns a ``Call``: the unsigned request plus how to parse
+its response. Nothing here sends, signs or reads the clock.
 """
 
 from __future__ import annotations
@@ -291,12 +291,7 @@ def get_block_trade_proposals(
     """
     return make_call(
         ops.GET_BLOCK_TRADE_PROPOSALS,
-        {
-            "cursor": cursor,
-            "market_ticker": market_ticker,
-            "limit": limit,
-            "status": status,
-        },
+        {"cursor": cursor, "market_ticker": market_ticker, "limit": limit, "status": status},
         None,
     )
 
@@ -511,9 +506,7 @@ def accept_quote(
         quote_id: Quote UUID.
         accepted_side: The side of the quote to accept (yes or no)
     """
-    return make_call(
-        ops.ACCEPT_QUOTE, {"quote_id": quote_id}, {"accepted_side": accepted_side}
-    )
+    return make_call(ops.ACCEPT_QUOTE, {"quote_id": quote_id}, {"accepted_side": accepted_side})
 
 
 def confirm_quote(
@@ -659,9 +652,7 @@ def delete_rfq_quote(
         rfq_id: RFQ UUID returned when the RFQ was created.
         quote_id: Quote UUID.
     """
-    return make_call(
-        ops.DELETE_RFQ_QUOTE, {"rfq_id": rfq_id, "quote_id": quote_id}, None
-    )
+    return make_call(ops.DELETE_RFQ_QUOTE, {"rfq_id": rfq_id, "quote_id": quote_id}, None)
 
 
 def get_rfq_quote(
@@ -713,9 +704,7 @@ def confirm_rfq_quote(
         rfq_id: RFQ UUID returned when the RFQ was created.
         quote_id: Quote UUID.
     """
-    return make_call(
-        ops.CONFIRM_RFQ_QUOTE, {"rfq_id": rfq_id, "quote_id": quote_id}, {}
-    )
+    return make_call(ops.CONFIRM_RFQ_QUOTE, {"rfq_id": rfq_id, "quote_id": quote_id}, {})
 
 
 def get_events(
@@ -920,8 +909,7 @@ def get_exchange_announcements() -> Call[m.GetExchangeAnnouncementsResponse]:
 
     Endpoint for getting all exchange-wide announcements.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``the V2 operation``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
     """
     return make_call(ops.GET_EXCHANGE_ANNOUNCEMENTS, {}, None)
 
@@ -1076,9 +1064,7 @@ def create_fcm_subtrader(
     Args:
         subtrader_suffix: Suffix for the new subtrader, 1-16 case-sensitive ASCII alphanumeric characters ([A-Za-z0-9]).
     """
-    return make_call(
-        ops.CREATE_FCM_SUBTRADER, {}, {"subtrader_suffix": subtrader_suffix}
-    )
+    return make_call(ops.CREATE_FCM_SUBTRADER, {}, {"subtrader_suffix": subtrader_suffix})
 
 
 def list_fcm_subtraders() -> Call[m.ListFCMSubtradersResponse]:
@@ -1100,9 +1086,7 @@ def get_fcm_subtrader_blocked_categories(
     Args:
         subtrader_id: The subtrader whose blocked categories should be returned.
     """
-    return make_call(
-        ops.GET_FCM_SUBTRADER_BLOCKED_CATEGORIES, {"subtrader_id": subtrader_id}, None
-    )
+    return make_call(ops.GET_FCM_SUBTRADER_BLOCKED_CATEGORIES, {"subtrader_id": subtrader_id}, None)
 
 
 def update_fcm_subtrader_blocked_categories(
@@ -1138,9 +1122,7 @@ def delete_fcm_event_contract_daily_cap(
     Args:
         subtrader_id: The subtrader whose daily cap should be removed.
     """
-    return make_call(
-        ops.DELETE_FCM_EVENT_CONTRACT_DAILY_CAP, {"subtrader_id": subtrader_id}, None
-    )
+    return make_call(ops.DELETE_FCM_EVENT_CONTRACT_DAILY_CAP, {"subtrader_id": subtrader_id}, None)
 
 
 def get_fcm_event_contract_daily_cap(
@@ -1154,9 +1136,7 @@ def get_fcm_event_contract_daily_cap(
     Args:
         subtrader_id: The subtrader whose daily cap should be returned.
     """
-    return make_call(
-        ops.GET_FCM_EVENT_CONTRACT_DAILY_CAP, {"subtrader_id": subtrader_id}, None
-    )
+    return make_call(ops.GET_FCM_EVENT_CONTRACT_DAILY_CAP, {"subtrader_id": subtrader_id}, None)
 
 
 def update_fcm_event_contract_daily_cap(
@@ -1172,9 +1152,7 @@ def update_fcm_event_contract_daily_cap(
         subtrader_id: The subtrader whose daily cap should be set.
     """
     return make_call(
-        ops.UPDATE_FCM_EVENT_CONTRACT_DAILY_CAP,
-        {},
-        {"subtrader_id": subtrader_id, "limit": limit},
+        ops.UPDATE_FCM_EVENT_CONTRACT_DAILY_CAP, {}, {"subtrader_id": subtrader_id, "limit": limit}
     )
 
 
@@ -1465,9 +1443,7 @@ def get_event_live_data(
         event_ticker: Event ticker
         range: Optional chart range hint (e.g.
     """
-    return make_call(
-        ops.GET_EVENT_LIVE_DATA, {"event_ticker": event_ticker, "range": range}, None
-    )
+    return make_call(ops.GET_EVENT_LIVE_DATA, {"event_ticker": event_ticker, "range": range}, None)
 
 
 def get_live_data_by_milestone(
@@ -1524,13 +1500,7 @@ def get_weather_index(
     """
     return make_call(
         ops.GET_WEATHER_INDEX,
-        {
-            "city": city,
-            "from": from_,
-            "to": to,
-            "last_sec": last_sec,
-            "detailed": detailed,
-        },
+        {"city": city, "from": from_, "to": to, "last_sec": last_sec, "detailed": detailed},
         None,
     )
 
@@ -1565,11 +1535,7 @@ def get_live_data(
     """
     return make_call(
         ops.GET_LIVE_DATA,
-        {
-            "type": type,
-            "milestone_id": milestone_id,
-            "include_player_stats": include_player_stats,
-        },
+        {"type": type, "milestone_id": milestone_id, "include_player_stats": include_player_stats},
         None,
     )
 
@@ -1790,9 +1756,7 @@ def get_series(
         include_volume: If true, includes the total volume traded across all events in this series.
     """
     return make_call(
-        ops.GET_SERIES,
-        {"series_ticker": series_ticker, "include_volume": include_volume},
-        None,
+        ops.GET_SERIES, {"series_ticker": series_ticker, "include_volume": include_volume}, None
     )
 
 
@@ -1938,10 +1902,7 @@ def create_market_in_multivariate_event_collection(
     return make_call(
         ops.CREATE_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
         {"collection_ticker": collection_ticker},
-        {
-            "selected_markets": selected_markets,
-            "with_market_payload": with_market_payload,
-        },
+        {"selected_markets": selected_markets, "with_market_payload": with_market_payload},
     )
 
 
@@ -1956,9 +1917,7 @@ def get_multivariate_event_collection(
         collection_ticker: Collection ticker
     """
     return make_call(
-        ops.GET_MULTIVARIATE_EVENT_COLLECTION,
-        {"collection_ticker": collection_ticker},
-        None,
+        ops.GET_MULTIVARIATE_EVENT_COLLECTION, {"collection_ticker": collection_ticker}, None
     )
 
 
@@ -1971,8 +1930,7 @@ def get_multivariate_event_collection_lookup_history(
 
     Endpoint for retrieving which markets in an event collection were recently looked up.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``the V2 operation``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
 
     Args:
         collection_ticker: Collection ticker
@@ -1994,8 +1952,7 @@ def lookup_tickers_for_market_in_multivariate_event_collection(
 
     Endpoint for looking up an individual market in a multivariate event collection.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``the V2 operation``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
 
     Args:
         collection_ticker: Collection ticker
@@ -2091,9 +2048,7 @@ def get_order_group(
         subaccount: Subaccount number (0 for primary, 1-63 for subaccounts).
     """
     return make_call(
-        ops.GET_ORDER_GROUP,
-        {"order_group_id": order_group_id, "subaccount": subaccount},
-        None,
+        ops.GET_ORDER_GROUP, {"order_group_id": order_group_id, "subaccount": subaccount}, None
     )
 
 
@@ -2407,8 +2362,8 @@ def create_order(
 
     Endpoint for submitting orders in a market.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``create_order_v2``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
+    Prefer ``create_order_v2``.
 
     Args:
         count: Order quantity in contracts (whole contracts only).
@@ -2506,8 +2461,8 @@ def batch_cancel_orders(
 
     Endpoint for cancelling up to 20 orders at once.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``batch_cancel_orders_v2``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
+    Prefer ``batch_cancel_orders_v2``.
 
     Args:
         ids: Deprecated. An array of order IDs to cancel
@@ -2524,8 +2479,8 @@ def batch_create_orders(
 
     Endpoint for submitting a batch of orders.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``batch_create_orders_v2``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
+    Prefer ``batch_create_orders_v2``.
     """
     return make_call(ops.BATCH_CREATE_ORDERS, {}, {"orders": orders})
 
@@ -2547,11 +2502,7 @@ def get_order_queue_positions(
     """
     return make_call(
         ops.GET_ORDER_QUEUE_POSITIONS,
-        {
-            "market_tickers": market_tickers,
-            "event_ticker": event_ticker,
-            "subaccount": subaccount,
-        },
+        {"market_tickers": market_tickers, "event_ticker": event_ticker, "subaccount": subaccount},
         None,
     )
 
@@ -2565,16 +2516,14 @@ def cancel_order(
 
     Endpoint for canceling orders.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``cancel_order_v2``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
+    Prefer ``cancel_order_v2``.
 
     Args:
         order_id: Order ID
         subaccount: Subaccount number (0 for primary, 1-32 for subaccounts).
     """
-    return make_call(
-        ops.CANCEL_ORDER, {"order_id": order_id, "subaccount": subaccount}, None
-    )
+    return make_call(ops.CANCEL_ORDER, {"order_id": order_id, "subaccount": subaccount}, None)
 
 
 def get_order(
@@ -2611,8 +2560,8 @@ def amend_order(
 
     Endpoint for amending the max number of fillable contracts and/or price in an existing order.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``amend_order_v2``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
+    Prefer ``amend_order_v2``.
 
     Args:
         order_id: Order ID
@@ -2664,8 +2613,8 @@ def decrease_order(
 
     Endpoint for decreasing the number of contracts in an existing order.
 
-    Legacy: spec 3.13 and the seeds describe this V1 operation; the current spec no
-    longer lists it. Prefer ``decrease_order_v2``.
+    Legacy: described by spec 3.13 and the seeds; the current spec drops it.
+    Prefer ``decrease_order_v2``.
 
     Args:
         order_id: Order ID
@@ -2715,9 +2664,7 @@ def get_balance(
         exchange_index: Exchange index used to scope the balance and portfolio value.
     """
     return make_call(
-        ops.GET_BALANCE,
-        {"subaccount": subaccount, "exchange_index": exchange_index},
-        None,
+        ops.GET_BALANCE, {"subaccount": subaccount, "exchange_index": exchange_index}, None
     )
 
 
@@ -2830,9 +2777,7 @@ def get_intra_exchange_instance_transfers(
         cursor: Pagination cursor.
     """
     return make_call(
-        ops.GET_INTRA_EXCHANGE_INSTANCE_TRANSFERS,
-        {"limit": limit, "cursor": cursor},
-        None,
+        ops.GET_INTRA_EXCHANGE_INSTANCE_TRANSFERS, {"limit": limit, "cursor": cursor}, None
     )
 
 
@@ -2846,9 +2791,7 @@ def get_intra_exchange_instance_transfer(
     Args:
         transfer_id: Transfer id returned by creation endpoint
     """
-    return make_call(
-        ops.GET_INTRA_EXCHANGE_INSTANCE_TRANSFER, {"transfer_id": transfer_id}, None
-    )
+    return make_call(ops.GET_INTRA_EXCHANGE_INSTANCE_TRANSFER, {"transfer_id": transfer_id}, None)
 
 
 def get_positions(
@@ -3022,14 +2965,10 @@ def get_subaccount_transfers(
         limit: Number of results per page.
         cursor: Pagination cursor.
     """
-    return make_call(
-        ops.GET_SUBACCOUNT_TRANSFERS, {"limit": limit, "cursor": cursor}, None
-    )
+    return make_call(ops.GET_SUBACCOUNT_TRANSFERS, {"limit": limit, "cursor": cursor}, None)
 
 
-def get_portfolio_resting_order_total_value() -> Call[
-    m.GetPortfolioRestingOrderTotalValueResponse
-]:
+def get_portfolio_resting_order_total_value() -> Call[m.GetPortfolioRestingOrderTotalValueResponse]:
     """Get Total Resting Order Value: ``GET /portfolio/summary/total_resting_order_value``.
 
     Endpoint for getting the total value, in cents, of resting orders.
@@ -3060,10 +2999,7 @@ def set_target_balance_allocation(
     return make_call(
         ops.SET_TARGET_BALANCE_ALLOCATION,
         {},
-        {
-            "allocations": allocations,
-            "resting_margin_reservation": resting_margin_reservation,
-        },
+        {"allocations": allocations, "resting_margin_reservation": resting_margin_reservation},
     )
 
 

@@ -105,7 +105,9 @@ def load_private_key(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ValueError(f"cannot read private key file {str(path)!r}: {exc.strerror}") from None
+            raise ValueError(
+                f"cannot read private key file {str(path)!r}: {exc.strerror}"
+            ) from None
     elif isinstance(key, bytes):
         data = key
     else:
@@ -178,7 +180,9 @@ class Credentials:
             "KALSHI_API_KEY_ID is set but neither KALSHI_PRIVATE_KEY_PATH nor KALSHI_PRIVATE_KEY is"
         )
 
-    def signature_headers(self, method: str, path: str, timestamp_ms: int) -> tuple[tuple[str, str], ...]:
+    def signature_headers(
+        self, method: str, path: str, timestamp_ms: int
+    ) -> tuple[tuple[str, str], ...]:
         """The three authentication headers for a request signed at ``timestamp_ms``."""
         message = signing_message(timestamp_ms, method, path)
         signature = base64.b64encode(self._signer.sign(message)).decode("ascii")

@@ -3,7 +3,7 @@
 ``KalshiError``
     ``ValidationError``: an argument was refused before anything was sent (names the field).
     ``APIStatusError``: the server answered an error status; one subclass per status family.
-    ``TransportError``: the request did not complete (connect, timeout, closed connection).
+    ``TransportError``: the request did not complete (``ConnectError``, ``APITimeoutError``).
     ``DecodeError``: the body is not what the spec promises (not JSON, wrong shape).
     ``PaginationError``: a server cursor would make a paginator loop.
 
@@ -30,7 +30,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServiceUnavailableError",
-    "TimeoutError",
+    "APITimeoutError",
     "TransportError",
     "ValidationError",
     "status_error_class",
@@ -162,8 +162,8 @@ class ConnectError(TransportError):
     """The connection could not be opened, or was closed before an answer began."""
 
 
-class TimeoutError(TransportError):  # noqa: A001 - scoped to this module, like httpx's
-    """A connect, read, write or pool timeout elapsed."""
+class APITimeoutError(TransportError, TimeoutError):
+    """A connect, read, write or pool timeout elapsed (also a builtin ``TimeoutError``)."""
 
 
 class DecodeError(KalshiError):

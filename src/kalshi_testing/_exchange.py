@@ -67,7 +67,9 @@ class Context:
         values = self.query.get(name)
         return values[-1] if values else None
 
-    def int_arg(self, name: str, default: int | None = None, lo: int | None = None, hi: int | None = None) -> int | None:
+    def int_arg(
+        self, name: str, default: int | None = None, lo: int | None = None, hi: int | None = None
+    ) -> int | None:
         text = self.arg(name)
         if text is None or text == "":
             return default
@@ -120,7 +122,9 @@ def _verify(key: PublicKey, message: bytes, signature: bytes) -> bool:
             key.verify(
                 signature,
                 message,
-                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size),
+                padding.PSS(
+                    mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size
+                ),
                 hashes.SHA256(),
             )
     except InvalidSignature:
@@ -177,7 +181,11 @@ class FakeExchange:
             return self.add_key(user_id, public_key=public_key, key_id=key_id)
 
     def add_key(
-        self, user_id: str, *, public_key: PublicKey | bytes | None = None, key_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        public_key: PublicKey | bytes | None = None,
+        key_id: str | None = None,
     ) -> ApiKey:
         """Register another API key for an existing user."""
         private_pem = None
@@ -239,13 +247,19 @@ class FakeExchange:
             try:
                 body = json.loads(request.body)
             except ValueError:
-                raise FakeError(400, "invalid_parameters", "request body is not valid JSON") from None
+                raise FakeError(
+                    400, "invalid_parameters", "request body is not valid JSON"
+                ) from None
         fn = _HANDLERS.get(operation.operation_id)
         if fn is None:
             raise FakeError(
-                501, "not_implemented", f"the fake exchange does not simulate {operation.operation_id}"
+                501,
+                "not_implemented",
+                f"the fake exchange does not simulate {operation.operation_id}",
             )
-        ctx = Context(self, operation, user, params, parse_qs(parts.query, keep_blank_values=True), body, now)
+        ctx = Context(
+            self, operation, user, params, parse_qs(parts.query, keep_blank_values=True), body, now
+        )
         return fn(ctx)
 
     def _route(self, method: str, rel: str) -> tuple[Operation[Any], dict[str, str]]:
@@ -266,7 +280,9 @@ class FakeExchange:
         ts = request.header("KALSHI-ACCESS-TIMESTAMP")
         sig = request.header("KALSHI-ACCESS-SIGNATURE")
         if not key_id or not ts or not sig:
-            raise FakeError(401, "authentication_error", "missing authentication headers", "MISSING_HEADERS")
+            raise FakeError(
+                401, "authentication_error", "missing authentication headers", "MISSING_HEADERS"
+            )
         owner = self._key_owner.get(key_id)
         if owner is None:
             raise FakeError(401, "authentication_error", "API key not found", "NOT_FOUND")
@@ -274,12 +290,24 @@ class FakeExchange:
             ts_ms = int(ts)
             signature = base64.b64decode(sig, validate=True)
         except (ValueError, binascii.Error):
-            raise FakeError(401, "authentication_error", "malformed authentication headers", "INCORRECT_API_KEY_SIGNATURE") from None
+            raise FakeError(
+                401,
+                "authentication_error",
+                "malformed authentication headers",
+                "INCORRECT_API_KEY_SIGNATURE",
+            ) from None
         if abs(now - ts_ms / 1000) > self.timestamp_tolerance:
-            raise FakeError(401, "header_timestamp_expired", "request timestamp is outside the allowed window")
+            raise FakeError(
+                401, "header_timestamp_expired", "request timestamp is outside the allowed window"
+            )
         user = self.users[owner]
         if not _verify(user.keys[key_id], signing_message(ts_ms, request.method, path), signature):
-            raise FakeError(401, "authentication_error", "signature verification failed", "INCORRECT_API_KEY_SIGNATURE")
+            raise FakeError(
+                401,
+                "authentication_error",
+                "signature verification failed",
+                "INCORRECT_API_KEY_SIGNATURE",
+            )
         return user
 
     # -- queries for tests ----------------------------------------------------------------------
@@ -311,8 +339,10 @@ def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
 
 
-def page(items: list[Any], ctx: Context, *, default_limit: int = 100, max_limit: int = 1000) -> tuple[list[Any], str]:
-    """Slice ``items`` by the request's ``cursor`` and ``limit``; returns the page and next cursor."""
+def page(
+    items: list[Any], ctx: Context, *, default_limit: int = 100, max_limit: int = 1000
+) -> tuple[list[Any], str]:
+    """Slice ``items`` by the request's ``cursor`` and ``limit``: the page and the next cursor."""
     limit = ctx.int_arg("limit", default_limit, 1, max_limit) or default_limit
     start = decode_cursor(ctx.arg("cursor"))
     chunk = items[start : start + limit]

@@ -87,7 +87,9 @@ def create_order_v2(ctx: Context) -> tuple[int, Any]:
         raise FakeError(400, "invalid_parameters", "side must be bid or ask")
     limit_price = _decimal(body, "price", 4)
     if not Decimal(0) < limit_price < Decimal(1) or limit_price % market.tick:
-        raise FakeError(400, "invalid_order", f"price {limit_price} is not a valid price for {ticker}")
+        raise FakeError(
+            400, "invalid_order", f"price {limit_price} is not a valid price for {ticker}"
+        )
     count = _decimal(body, "count", 2)
     if count <= 0:
         raise FakeError(400, "invalid_order", "count must be positive")
@@ -98,14 +100,19 @@ def create_order_v2(ctx: Context) -> tuple[int, Any]:
     if stp not in _STPS:
         raise FakeError(400, "invalid_parameters", "unknown self_trade_prevention_type")
     if body.get("expiration_time") is not None and tif == "immediate_or_cancel":
-        raise FakeError(400, "invalid_order", "expiration_time cannot be used with immediate_or_cancel")
+        raise FakeError(
+            400, "invalid_order", "expiration_time cannot be used with immediate_or_cancel"
+        )
     subaccount = _subaccount(body.get("subaccount"))
     client_order_id = body.get("client_order_id") or None
     user = ctx.me
     if client_order_id and any(
-        o.client_order_id == client_order_id and o.user_id == user.user_id for o in ex.orders.values()
+        o.client_order_id == client_order_id and o.user_id == user.user_id
+        for o in ex.orders.values()
     ):
-        raise FakeError(409, "order_already_exists", "an order with this client_order_id already exists")
+        raise FakeError(
+            409, "order_already_exists", "an order with this client_order_id already exists"
+        )
     order = Order(
         order_id=str(uuid.uuid4()),
         user_id=user.user_id,
@@ -160,7 +167,9 @@ def cancel_order_v2(ctx: Context) -> tuple[int, Any]:
     order.canceled += reduced
     order.updated = ctx.now
     user = ctx.me
-    user.balances[order.subaccount] = user.balance(order.subaccount) + order.collateral_price * reduced
+    user.balances[order.subaccount] = (
+        user.balance(order.subaccount) + order.collateral_price * reduced
+    )
     return 200, {
         "order_id": order.order_id,
         "client_order_id": order.client_order_id or "",

@@ -6,6 +6,7 @@ each connection on its own thread with keep-alive. ``url`` is the base URL to gi
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -78,18 +79,14 @@ class LoopbackServer:
         """Stop accepting, close every connection and join the threads."""
         self._stopping.set()
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
         with self._lock:
             conns = list(self._conns)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for thread in self._threads:
             thread.join(timeout=5)
 
@@ -130,7 +127,9 @@ class LoopbackServer:
                 answer = self.exchange.handle(request, self._clock())
                 headers = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
                 headers.append(("content-length", str(len(answer.body))))
-                conn.sendall(h11_conn.send(h11.Response(status_code=answer.status, headers=headers)))
+                conn.sendall(
+                    h11_conn.send(h11.Response(status_code=answer.status, headers=headers))
+                )
                 if answer.body:
                     conn.sendall(h11_conn.send(h11.Data(data=answer.body)))
                 conn.sendall(h11_conn.send(h11.EndOfMessage()))
@@ -162,8 +161,10 @@ class LoopbackServer:
             elif isinstance(event, h11.EndOfMessage):
                 assert start is not None
                 headers = tuple((k.decode(), v.decode()) for k, v in start.headers)
-                host = dict((k.lower(), v) for k, v in headers).get("host", self.host)
+                host = {k.lower(): v for k, v in headers}.get("host", self.host)
                 url = f"http://{host}{start.target.decode()}"
-                return Request(method=start.method.decode(), url=url, headers=headers, body=bytes(body))
+                return Request(
+                    method=start.method.decode(), url=url, headers=headers, body=bytes(body)
+                )
             elif isinstance(event, h11.ConnectionClosed):
                 return None

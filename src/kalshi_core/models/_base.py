@@ -9,7 +9,7 @@ from typing import Any
 __all__ = ["Model", "TolerantEnum", "raw_json"]
 
 
-class TolerantEnum(str, enum.Enum):
+class TolerantEnum(enum.StrEnum):
     """A string enum that accepts values it does not know.
 
     Kalshi adds enum values without notice; a page of orders must not fail because one order
@@ -26,9 +26,6 @@ class TolerantEnum(str, enum.Enum):
         member._name_ = "UNKNOWN"
         member._value_ = value
         return member
-
-    def __str__(self) -> str:
-        return str(self.value)
 
     @property
     def known(self) -> bool:

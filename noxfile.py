@@ -1,0 +1,59 @@
+"""Sessions: the suite once per driver, lint, types, generated-code freshness, and benchmarks.
+
+``python -m nox`` runs every default session; ``python -m nox -s tests-trio`` runs one.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests-sync", "tests-asyncio", "tests-trio", "lint", "types", "generated"]
+
+PACKAGES = ["src/kalshi_core", "src/kalshi_sync", "src/kalshi_async", "src/kalshi_testing"]
+
+
+def _tests(session: nox.Session, driver: str) -> None:
+    session.install("-e", ".[test]")
+    session.run("pytest", f"--driver={driver}", *session.posargs)
+
+
+@nox.session(name="tests-sync")
+def tests_sync(session: nox.Session) -> None:
+    """The suite against kalshi_sync.Client."""
+    _tests(session, "sync")
+
+
+@nox.session(name="tests-asyncio")
+def tests_asyncio(session: nox.Session) -> None:
+    """The suite against kalshi_async.AsyncClient under asyncio."""
+    _tests(session, "asyncio")
+
+
+@nox.session(name="tests-trio")
+def tests_trio(session: nox.Session) -> None:
+    """The suite against kalshi_async.AsyncClient under trio."""
+    _tests(session, "trio")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on everything, including the sans-IO import bans on kalshi_core."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "tools", "examples", "docs", "noxfile.py")
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    """mypy --strict on the packages."""
+    session.install("-e", ".[trio]", "mypy>=1.10")
+    session.run("mypy", "--strict", *PACKAGES)
+
+
+@nox.session
+def generated(session: nox.Session) -> None:
+    """The generated modules match their sources (spec/ and the async driver)."""
+    session.install("pyyaml", "ruff>=0.6")
+    session.run("python", "tools/generate.py", "--check")
+    session.run("python", "tools/unasync.py", "--check")

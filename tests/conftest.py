@@ -1,0 +1,155 @@
+"""One suite for every driver.
+
+Each test that talks to a client takes the ``harness`` fixture, which is parametrised over the
+drivers ``sync``, ``asyncio`` and ``trio`` (``--driver`` picks one; nox runs each in its own
+session). A test writes its calls once, as ``harness.run(lambda c: c.get_balance())``: the
+harness calls it directly on a ``kalshi_sync.Client``, or awaits it on a
+``kalshi_async.AsyncClient`` inside an event loop of the chosen backend. ``harness.collect``
+does the same for iterators (``c.get_orders.items()``), sync or async.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import anyio.from_thread
+import pytest
+
+import kalshi_async
+import kalshi_sync
+from kalshi_testing import ApiKey, FakeExchange, LoopbackServer, mock_transport
+
+DRIVERS = ("sync", "asyncio", "trio")
+MARKET = "HIGHNY-24JAN01-T60"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--driver",
+        action="store",
+        default="all",
+        choices=(*DRIVERS, "all"),
+        help="run the client tests against one driver (default: all three)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "driver" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("driver")
+        drivers = DRIVERS if chosen == "all" else (chosen,)
+        metafunc.parametrize("driver", drivers)
+
+
+class Harness:
+    """Runs client calls on one driver; see the module docstring."""
+
+    def __init__(self, driver: str, portal: Any) -> None:
+        self.driver = driver
+        self._portal = portal
+        self._clients: list[Any] = []
+
+    @property
+    def is_async(self) -> bool:
+        return self.driver != "sync"
+
+    def client(self, **kwargs: Any) -> Any:
+        """A client of this harness's driver; closed at the end of the test."""
+        if self.is_async:
+            transport = kwargs.pop("transport", None)
+            if transport is not None:
+                kwargs["transport"] = transport
+            client = kalshi_async.AsyncClient(**kwargs)
+        else:
+            client = kalshi_sync.Client(**kwargs)
+        self._clients.append(client)
+        return client
+
+    def run(self, fn: Callable[[Any], Any], client: Any) -> Any:
+        """``fn(client)``, awaited when the driver is async."""
+        if not self.is_async:
+            return fn(client)
+
+        async def call() -> Any:
+            return await fn(client)
+
+        return self._portal.call(call)
+
+    def collect(self, fn: Callable[[Any], Any], client: Any) -> list[Any]:
+        """Every item of the iterator ``fn(client)`` returns (sync or async)."""
+        if not self.is_async:
+            return list(fn(client))
+
+        async def gather() -> list[Any]:
+            return [item async for item in fn(client)]
+
+        return list(self._portal.call(gather))
+
+    def close(self) -> None:
+        for client in self._clients:
+            if self.is_async:
+                self._portal.call(client.aclose)
+            else:
+                client.close()
+
+
+@pytest.fixture
+def harness(driver: str) -> Iterator[Harness]:
+    if driver == "sync":
+        h = Harness(driver, None)
+        yield h
+        h.close()
+        return
+    with anyio.from_thread.start_blocking_portal(backend=driver) as portal:
+        h = Harness(driver, portal)
+        try:
+            yield h
+        finally:
+            h.close()
+
+
+@pytest.fixture
+def fake() -> FakeExchange:
+    exchange = FakeExchange()
+    exchange.add_market(MARKET)
+    exchange.add_market("HIGHNY-24JAN01-T65")
+    exchange.add_market("KXBTC-25DEC31-B100000", tick="0.001")
+    return exchange
+
+
+@pytest.fixture
+def account(fake: FakeExchange) -> ApiKey:
+    """A user with $1,000 and a freshly generated RSA key."""
+    return fake.add_user(balance=Decimal("1000"))
+
+
+@pytest.fixture
+def server(fake: FakeExchange) -> Iterator[LoopbackServer]:
+    with LoopbackServer(fake) as srv:
+        yield srv
+
+
+@pytest.fixture(params=["mock", "socket"])
+def wire(request: pytest.FixtureRequest) -> str:
+    """How a client reaches the fake: in-process MockTransport, or a real loopback socket."""
+    return str(request.param)
+
+
+@pytest.fixture
+def client(harness: Harness, fake: FakeExchange, account: ApiKey, wire: str) -> Iterator[Any]:
+    """An authenticated client of the harness's driver, over ``wire``."""
+    with contextlib.ExitStack() as stack:
+        if wire == "socket":
+            srv = stack.enter_context(LoopbackServer(fake))
+            yield harness.client(
+                key_id=account.key_id, private_key=account.private_key_pem, base_url=srv.url
+            )
+        else:
+            yield harness.client(
+                key_id=account.key_id,
+                private_key=account.private_key_pem,
+                base_url="http://fake.test/trade-api/v2",
+                transport=mock_transport(fake),
+            )
