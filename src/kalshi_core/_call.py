@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from kalshi_core import _rules
+from kalshi_core import _json, _rules
 from kalshi_core._converter import StructureError, structure
 from kalshi_core._schema import Field, Operation
 from kalshi_core._validate import normalize, normalize_fields
@@ -99,7 +99,7 @@ class Call(Generic[T]):
         if op.response is None:
             return None  # type: ignore[return-value]
         try:
-            data = json.loads(response.body)
+            data = _json.loads(response.body)
         except (ValueError, UnicodeDecodeError):
             raise DecodeError(
                 "the body is not JSON",

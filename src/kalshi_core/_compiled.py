@@ -1,0 +1,231 @@
+"""Compiled structuring functions for the models: the converter's fast path.
+
+``compile_structure(cls, converter)`` writes, once per attrs model class, a Python function that
+turns a decoded JSON object into an instance of ``cls``: one keyword argument per field, each
+an inline type check and conversion (``str``, ``int``, ``bool``, tolerant enums), or a call to a
+converter for ``Decimal``, aware ``datetime``, lists, dicts and nested models. It is what
+cattrs' ``make_dict_structure_fn`` generates, specialised for our models (every field
+optional, defaulting to ``None``; a missing key and ``null`` both give ``None``), without
+cattrs' per-field dispatch through ``Optional``.
+
+The checks are those of the converter's hooks in ``_converter``: nothing is skipped. A value
+that does not fit raises (``TypeError``, ``ValueError``, ``decimal.InvalidOperation``...), and
+``_converter.structure`` re-runs the detailed converter to name the field. A model class whose
+fields do not all default to ``None`` is left to cattrs.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from kalshi_core.models._base import TolerantEnum
+
+__all__ = ["compile_structure", "compiles"]
+
+Convert = Callable[[Any], Any]
+_fromisoformat = datetime.fromisoformat
+_compiled: dict[type, Callable[..., Any]] = {}
+
+
+def compiles(cls: Any) -> bool:
+    """True for an attrs class whose fields all default to ``None`` (every generated model)."""
+    if not (isinstance(cls, type) and attrs.has(cls)):
+        return False
+    return all(a.default is None and a.init for a in attrs.fields(cls))
+
+
+def _plain(cls: type) -> bool:
+    """True when ``__init__`` would only store its arguments: no validators, converters,
+    ``on_setattr`` hooks, pre/post-init or frozen ``__setattr__``. The compiled function then
+    fills the slots of a fresh instance itself, which is what that ``__init__`` does, without
+    its keyword-argument matching (the larger part of its cost for a 46-field order)."""
+    if getattr(cls, "__setattr__", None) is not object.__setattr__:
+        return False
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return False
+    return all(
+        a.validator is None and a.converter is None and a.on_setattr is None and a.init
+        for a in attrs.fields(cls)
+    )
+
+
+def _optional_of(hint: Any) -> Any:
+    """``X`` for ``X | None`` (or ``Optional[X]``), else ``None``."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(hint)) == 2:
+            return args[0]
+    return None
+
+
+_DECIMALS: dict[str, Decimal] = {}
+_DECIMALS_MAX = 1 << 16
+
+
+def _decimal(value: Any) -> Decimal:
+    """A finite ``Decimal`` from a decimal string, interned (values repeat: prices, counts).
+
+    ``Decimal`` is immutable and ``Decimal(text)`` is exact whatever the context, so handing
+    out the same object for the same text is safe; the table stops growing at 65,536 entries.
+    """
+    if type(value) is str:
+        result = Decimal(value)
+        if result.is_finite():
+            if len(_DECIMALS) < _DECIMALS_MAX:
+                _DECIMALS[value] = result
+            return result
+    from kalshi_core._converter import _decimal as checked
+
+    return checked(value, Decimal)
+
+
+def _datetime(value: Any) -> datetime:
+    if type(value) is str:
+        try:
+            parsed = _fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    from kalshi_core._converter import _datetime as checked
+
+    return checked(value, datetime)
+
+
+def _list_of(convert: Convert) -> Convert:
+    def structure_list(value: Any) -> list[Any]:
+        if type(value) is not list:
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return [convert(item) for item in value]
+
+    return structure_list
+
+
+def _dict_of(convert: Convert) -> Convert:
+    def structure_dict(value: Any) -> dict[str, Any]:
+        if type(value) is not dict:
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        return {str(k): convert(item) for k, item in value.items()}
+
+    return structure_dict
+
+
+def _converter_for(hint: Any, converter: Any) -> Convert:
+    """A one-argument function structuring a non-``None`` value of type ``hint``."""
+    from kalshi_core._converter import _bool, _enum, _int
+
+    if hint is str:
+        return str
+    if hint is int:
+        return lambda v: v if type(v) is int else _int(v, int)
+    if hint is bool:
+        return lambda v: _bool(v, bool)
+    if hint is Decimal:
+        return _decimal
+    if hint is datetime:
+        return _datetime
+    if isinstance(hint, type) and issubclass(hint, TolerantEnum):
+        members = hint._value2member_map_
+        return lambda v: members.get(v) or _enum(v, hint)
+    if compiles(hint):
+        return compile_structure(hint, converter)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list and len(args) == 1:
+        return _list_of(_converter_for(args[0], converter))
+    if origin is dict and len(args) == 2 and args[0] is str:
+        return _dict_of(_converter_for(args[1], converter))
+    hook = converter.get_structure_hook(hint)
+    return lambda v: hook(v, hint)
+
+
+def _expression(hint: Any, v: str, index: int, namespace: dict[str, Any], converter: Any) -> str:
+    """Source for the structured value of field ``index``, held in the local ``v``."""
+    if hint is str:
+        return f"({v} if {v} is None or type({v}) is str else str({v}))"
+    if hint is int:
+        namespace["_int"] = _converter_for(int, converter)
+        return f"({v} if {v} is None or type({v}) is int else _int({v}))"
+    if hint is bool:
+        namespace["_bool"] = _converter_for(bool, converter)
+        return f"({v} if {v} is None or {v} is True or {v} is False else _bool({v}))"
+    namespace[f"_f{index}"] = _converter_for(hint, converter)
+    if isinstance(hint, type) and issubclass(hint, TolerantEnum):
+        # A known value is one dict lookup; anything else goes through the enum hook.
+        namespace[f"_m{index}"] = hint._value2member_map_.get
+        return f"(None if {v} is None else (_m{index}({v}) or _f{index}({v})))"
+    if hint is Decimal:
+        found = f"(d := _decimals({v})) is not None"
+        return f"(None if {v} is None else (d if {found} else _f{index}({v})))"
+    if hint is datetime:
+        return (
+            f"(None if {v} is None else (d if type({v}) is str and (d := _fromisoformat({v}))"
+            f".tzinfo is not None else _f{index}({v})))"
+        )
+    return f"(None if {v} is None else _f{index}({v}))"
+
+
+def compile_structure(cls: type, converter: Any) -> Callable[..., Any]:
+    """The structuring function for the attrs model ``cls`` (built once, then cached).
+
+    The function takes the decoded JSON object (and an ignored type argument, as a cattrs hook
+    does) and returns the instance; extra keys are ignored.
+    """
+    cached = _compiled.get(cls)
+    if cached is not None:
+        return cached
+    hints = typing.get_type_hints(cls)
+    fields = attrs.fields(cls)
+    namespace: dict[str, Any] = {
+        "_cls": cls,
+        "_keys": tuple(f.name for f in fields),
+        "_decimals": _DECIMALS.get,
+        "_fromisoformat": _fromisoformat,
+    }
+    names = [f"v{i}" for i in range(len(fields))]
+    lines = [
+        "def structure(o, _=None):",
+        "    if type(o) is not dict:",
+        "        raise TypeError(f'expected an object, got {type(o).__name__}')",
+    ]
+    if fields:
+        # One C-level pass fetches every field (None when absent) into locals.
+        lines.append(f"    {', '.join(names)}, = map(o.get, _keys)")
+    plain = _plain(cls)
+    if plain:
+        namespace["_new"] = object.__new__
+        lines.append("    r = _new(_cls)")
+    else:
+        lines.append("    return _cls(")
+    deferred: list[tuple[int, Any]] = []
+    for index, field in enumerate(fields):
+        v = names[index]
+        hint = hints[field.name]
+        inner = _optional_of(hint)
+        if inner is None:
+            inner = hint
+        if compiles(inner):
+            deferred.append((index, inner))
+            value = f"(None if {v} is None else _f{index}({v}))"
+        else:
+            value = _expression(inner, v, index, namespace, converter)
+        if plain:
+            lines.append(f"    r.{field.name} = {value}")
+        else:
+            lines.append(f"        {field.alias}={value},")
+    lines.append("    return r" if plain else "    )")
+    source = "\n".join(lines)
+    code = compile(source, f"<kalshi structure {cls.__qualname__}>", "exec")
+    exec(code, namespace)
+    function: Callable[..., Any] = namespace["structure"]
+    _compiled[cls] = function
+    # Nested models are compiled after this one is cached, so recursive models terminate.
+    for index, inner in deferred:
+        namespace[f"_f{index}"] = compile_structure(inner, converter)
+    return function
