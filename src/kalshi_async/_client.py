@@ -21,13 +21,15 @@ from kalshi_core.credentials import PrivateKeyInput
 from kalshi_core.environments import resolve_base_url
 from kalshi_core.errors import APITimeoutError, ConnectError, TransportError
 
+from ._backend import default_transport
+
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient"]
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0, pool=10.0)
 DEFAULT_LIMITS = httpx.Limits(
-    max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0
+    max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0
 )
 
 
@@ -66,7 +68,9 @@ class AsyncClient(Surface, AsyncRunner):
         self._owns_http = http_client is None
         if http_client is None:
             http_client = httpx.AsyncClient(
-                transport=transport, timeout=timeout, limits=DEFAULT_LIMITS
+                transport=transport or default_transport(DEFAULT_LIMITS),
+                timeout=timeout,
+                limits=DEFAULT_LIMITS,
             )
         elif transport is not None:
             raise ValueError("pass http_client or transport, not both")
