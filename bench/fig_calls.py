@@ -53,7 +53,9 @@ def run(url: str, calls: int, rounds: int) -> dict[str, Any]:
             before = stats(url)
             samples = interleave(
                 {
-                    c.name: (lambda c=c: c.balance(calls) if op == "balance" else c.orders(calls))
+                    c.name: (
+                        lambda c=c, op=op: c.balance(calls) if op == "balance" else c.orders(calls)
+                    )
                     for c in contenders
                 },
                 rounds=rounds,

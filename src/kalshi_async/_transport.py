@@ -12,9 +12,10 @@ has sat idle past its keep-alive expiry a burst of 500 took seconds and failed w
   ``max_keepalive_connections`` stay idle, each for at most ``keepalive_expiry`` seconds;
 - a connection is checked before reuse: expired, or readable while idle (the server closed
   it, or sent something unsolicited), it is closed and another is taken;
-- an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE) that fails on a *reused* connection
-  before any byte of the answer arrived (the server closed it as we sent) is sent once more on
-  a new connection; any other failure is raised as the matching ``httpx`` exception.
+- an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE) whose connection closes before a
+  single byte of the answer arrived (the server closed it as the request went out: an idle
+  timeout racing the reuse) is sent once more on a new connection; any other failure is
+  raised as the matching ``httpx`` exception.
 
 Works under asyncio and trio (through anyio); TLS through ``ssl``, HTTP/1.1 only.
 """
@@ -184,14 +185,13 @@ def _on_asyncio() -> bool:
 class _Connection:
     """One HTTP/1.1 connection: its wire and its h11 state machine."""
 
-    __slots__ = ("h11", "idle_since", "origin", "reused", "wire")
+    __slots__ = ("h11", "idle_since", "origin", "wire")
 
     def __init__(self, origin: Origin, wire: _AnyioWire | _AsyncioWire) -> None:
         self.origin = origin
         self.wire = wire
         self.h11 = h11.Connection(h11.CLIENT)
         self.idle_since = 0.0
-        self.reused = False
 
     async def close(self) -> None:
         await self.wire.aclose()
@@ -324,7 +324,6 @@ class H11Transport(httpx.AsyncBaseTransport):
             if expired or conn.wire.dead():
                 await conn.close()
                 continue
-            conn.reused = True
             return conn
         return await self._open(origin, connect_timeout)
 
@@ -425,25 +424,28 @@ class H11Transport(httpx.AsyncBaseTransport):
                 await conn.wire.send(data)
         except TimeoutError:
             raise httpx.WriteTimeout("sending the request timed out") from None
-        except OSError as exc:
-            if conn.reused:
-                raise _StaleConnectionError from None
-            raise httpx.WriteError(f"{type(exc).__name__}: {exc}") from None
+        except OSError:
+            # Nothing was answered: the server had closed the connection.
+            raise _StaleConnectionError from None
 
     async def _next_event(
         self, conn: _Connection, timeout: float | None, *, first: bool = False
     ) -> Any:
+        """The next h11 event, reading as needed. With ``first`` (waiting for the answer's
+        head), a connection closed before a single byte of answer raises
+        ``_StaleConnectionError``: the server closed it as the request went out."""
         state = conn.h11
+        silent = first
         while True:
             try:
                 event = state.next_event()
             except h11.RemoteProtocolError as exc:
-                if first and conn.reused and state.their_state is h11.SEND_RESPONSE:
+                if silent:
                     raise _StaleConnectionError from None
                 raise httpx.RemoteProtocolError(str(exc)) from None
             if event is not h11.NEED_DATA:
                 if isinstance(event, h11.ConnectionClosed):
-                    if first and conn.reused:
+                    if silent:
                         raise _StaleConnectionError
                     raise httpx.RemoteProtocolError("the server closed the connection")
                 return event
@@ -453,9 +455,10 @@ class H11Transport(httpx.AsyncBaseTransport):
             except TimeoutError:
                 raise httpx.ReadTimeout("reading the response timed out") from None
             except OSError as exc:
-                if first and conn.reused and state.their_state is h11.SEND_RESPONSE:
+                if silent:
                     raise _StaleConnectionError from None
                 raise httpx.ReadError(f"{type(exc).__name__}: {exc}") from None
-            if not data and first and conn.reused and state.their_state is h11.SEND_RESPONSE:
+            if not data and silent:
                 raise _StaleConnectionError
+            silent = silent and not data
             state.receive_data(data)
