@@ -171,7 +171,9 @@ class DecodeError(KalshiError):
 
     ``status``, ``method`` and ``path`` locate the response, ``body`` holds the decoded JSON (or
     the text when it is not JSON), and ``order_id`` is set when a write acknowledgement named the
-    order it created despite the malformed rest of its body.
+    order it created or acted on despite the malformed rest of its body. ``order_ids`` holds the
+    ids a batch answer named (every item that carried one), for the same reason: an order the
+    exchange accepted is never out of the caller's reach.
     """
 
     def __init__(
@@ -183,13 +185,20 @@ class DecodeError(KalshiError):
         path: str,
         body: Any = None,
         order_id: str | None = None,
+        order_ids: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(f"{method} {path} -> {status}: {message}")
+        text = f"{method} {path} -> {status}: {message}"
+        if order_id:
+            text += f" (the exchange acknowledged order {order_id})"
+        elif order_ids:
+            text += f" (the exchange acknowledged orders {', '.join(order_ids)})"
+        super().__init__(text)
         self.status = status
         self.method = method
         self.path = path
         self.body = body
         self.order_id = order_id
+        self.order_ids = order_ids
 
 
 class PaginationError(KalshiError):
