@@ -355,15 +355,19 @@ def test_round_trip_loses_nothing(label: str, cls: type[Any], body: dict[str, An
 
 def test_legacy_fields_are_typed() -> None:
     order = structure(SEED_ORDER, m.Order)
-    assert order.yes_price == 56 and isinstance(order.yes_price, int)
+    assert order.yes_price == 56
+    assert isinstance(order.yes_price, int)
     assert order.yes_price_dollars == Decimal("0.56")
-    assert order.fill_count == 3 and order.remaining_count == 7
+    assert order.fill_count == 3
+    assert order.remaining_count == 7
     fill = structure(SEED_FILL, m.Fill)
     assert fill.count == 3
-    assert fill.price == Decimal("0.44") and isinstance(fill.price, Decimal)
+    assert fill.price == Decimal("0.44")
+    assert isinstance(fill.price, Decimal)
     assert fill.no_price_fixed == Decimal("0.44")
     pos = structure(SEED_POSITIONS, m.GetPositionsResponse)
-    assert pos.market_positions is not None and pos.event_positions is not None
+    assert pos.market_positions is not None
+    assert pos.event_positions is not None
     assert pos.market_positions[0].position == -3
     assert pos.market_positions[0].resting_orders_count == 7
     assert pos.event_positions[0].total_cost_shares == 3

@@ -41,7 +41,7 @@ def v1(**changes: Any) -> dict[str, Any]:
 
 
 def with_warnings(fn: Callable[[], Any]) -> Any:
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="legacy V1 order write"):
         return fn()
 
 
@@ -455,10 +455,10 @@ def test_valid_requests_go_through_as_the_spec_spells_them() -> None:
         len(json.loads(builders.batch_create_orders_v2(orders=[V2] * 20).body or b"")["orders"])
         == 20
     )
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="legacy V1 order write"):
         v1_call = builders.create_order(**v1(count_fp="10.00"))
     assert json.loads(v1_call.body or b"")["count_fp"] == "10.00"
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="legacy V1 order write"):
         builders.create_order(**v1(yes_price=None, buy_max_cost=500))  # a cost cap, no price
 
 
@@ -484,8 +484,10 @@ def test_invalid_input_never_reaches_the_network(
     harness: Harness, account: ApiKey, label: str, fn: Callable[[Any], Any], field: str
 ) -> None:
     server = Scripted(never_called)
-    with scripted_client(harness, account, "mock", server) as client:
-        with pytest.raises(ValidationError) as info:
-            harness.run(fn, client)
+    with (
+        scripted_client(harness, account, "mock", server) as client,
+        pytest.raises(ValidationError) as info,
+    ):
+        harness.run(fn, client)
     assert info.value.field == field
     assert server.requests == []
