@@ -8,10 +8,14 @@ both ``mock_transport`` and ``LoopbackServer``; ``answer(request)`` returns ``(s
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_core import Request, Response
 from kalshi_testing import LoopbackServer, mock_transport
@@ -45,9 +49,29 @@ class Scripted:
         return json.loads(request.body) if request.body else None
 
 
+@functools.cache
+def _private_pem() -> bytes:
+    """One key for every scripted test: the scripted server does not check signatures."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+class _Account:
+    key_id = "scripted-key"
+
+    @property
+    def private_key_pem(self) -> bytes:
+        return _private_pem()
+
+
 @contextlib.contextmanager
-def scripted_client(harness: Any, account: Any, wire: str, server: Scripted) -> Iterator[Any]:
+def scripted_client(harness: Any, wire: str, server: Scripted) -> Iterator[Any]:
     """A client of the harness's driver talking to ``server`` over ``wire``."""
+    account = _Account()
     with contextlib.ExitStack() as stack:
         if wire == "socket":
             srv = stack.enter_context(LoopbackServer(server))  # type: ignore[arg-type]

@@ -215,13 +215,11 @@ def _echo_server(fail_on: int | None = None) -> Scripted:
     return Scripted(respond)
 
 
-def test_create_orders_in_batches_on_every_driver(
-    harness: Harness, account: ApiKey, wire: str
-) -> None:
+def test_create_orders_in_batches_on_every_driver(harness: Harness, wire: str) -> None:
     orders = [order(i) for i in range(43)]
     orders[21]["price"] = "0.99"  # refused by the exchange, reported on its item
     server = _echo_server()
-    with scripted_client(harness, account, wire, server) as client:
+    with scripted_client(harness, wire, server) as client:
         result = harness.run(lambda c: c.create_orders_in_batches(orders), client)
     assert isinstance(result, models.BatchCreateOrdersV2Response)
     assert [len(Scripted.json(r)["orders"]) for r in server.requests] == [20, 20, 3]
@@ -231,21 +229,21 @@ def test_create_orders_in_batches_on_every_driver(
     assert result.order_ids == [f"o-c-{i}" for i in range(43) if i != 21]
 
 
-def test_cancel_orders_in_batches_takes_ids(harness: Harness, account: ApiKey) -> None:
+def test_cancel_orders_in_batches_takes_ids(harness: Harness) -> None:
     server = _echo_server()
     ids = [f"o-{i}" for i in range(25)]
-    with scripted_client(harness, account, "mock", server) as client:
+    with scripted_client(harness, "mock", server) as client:
         result = harness.run(lambda c: c.cancel_orders_in_batches(ids, size=10), client)
     assert [len(Scripted.json(r)["orders"]) for r in server.requests] == [10, 10, 5]
     assert result.order_ids == ids
     assert all(r.method == "DELETE" for r in server.requests)
 
 
-def test_a_failing_batch_never_hides_the_ones_before(harness: Harness, account: ApiKey) -> None:
+def test_a_failing_batch_never_hides_the_ones_before(harness: Harness) -> None:
     server = _echo_server(fail_on=2)
     orders = [order(i) for i in range(50)]
     with (
-        scripted_client(harness, account, "mock", server) as client,
+        scripted_client(harness, "mock", server) as client,
         pytest.raises(trading.PartialBatchError) as info,
     ):
         harness.run(lambda c: c.create_orders_in_batches(orders), client)
@@ -257,7 +255,7 @@ def test_a_failing_batch_never_hides_the_ones_before(harness: Harness, account: 
     assert len(server.requests) == 2
 
 
-def test_run_plan_drives_a_v1_split(harness: Harness, account: ApiKey) -> None:
+def test_run_plan_drives_a_v1_split(harness: Harness) -> None:
     server = Scripted(
         lambda r: (
             200,
@@ -268,7 +266,7 @@ def test_run_plan_drives_a_v1_split(harness: Harness, account: ApiKey) -> None:
         plan = trading.split_batches(
             builders.batch_cancel_orders, [f"o-{i}" for i in range(21)], field="ids"
         )
-    with scripted_client(harness, account, "mock", server) as client:
+    with scripted_client(harness, "mock", server) as client:
         result = harness.run(lambda c: c.run_plan(plan), client)
     assert isinstance(result, models.BatchCancelOrdersResponse)
     assert result.order_ids == [f"o-{i}" for i in range(21)]

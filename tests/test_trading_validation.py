@@ -14,7 +14,6 @@ import pytest
 
 from kalshi_core import builders, trading
 from kalshi_core.errors import ValidationError
-from kalshi_testing import ApiKey
 
 from .conftest import MARKET, Harness
 from .scripted import Scripted, never_called, scripted_client
@@ -481,11 +480,11 @@ INVALID_ON_CLIENT: list[tuple[str, Callable[[Any], Any], str]] = [
     ("label", "fn", "field"), INVALID_ON_CLIENT, ids=[c[0] for c in INVALID_ON_CLIENT]
 )
 def test_invalid_input_never_reaches_the_network(
-    harness: Harness, account: ApiKey, label: str, fn: Callable[[Any], Any], field: str
+    harness: Harness, label: str, fn: Callable[[Any], Any], field: str
 ) -> None:
     server = Scripted(never_called)
     with (
-        scripted_client(harness, account, "mock", server) as client,
+        scripted_client(harness, "mock", server) as client,
         pytest.raises(ValidationError) as info,
     ):
         harness.run(fn, client)

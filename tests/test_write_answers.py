@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from kalshi_core import Call, Response, builders, errors, models
-from kalshi_testing import ApiKey
 
 from .conftest import MARKET, Harness
 from .scripted import Scripted, scripted_client
@@ -337,12 +336,10 @@ def _batch_server() -> Scripted:
     return Scripted(respond)
 
 
-def test_batch_with_one_invalid_order_on_every_driver(
-    harness: Harness, account: ApiKey, wire: str
-) -> None:
+def test_batch_with_one_invalid_order_on_every_driver(harness: Harness, wire: str) -> None:
     server = _batch_server()
     orders = [ORDER_V2, ORDER_V2 | {"price": "0.99"}, ORDER_V2 | {"count": "2"}]
-    with scripted_client(harness, account, wire, server) as client:
+    with scripted_client(harness, wire, server) as client:
         result = harness.run(lambda c: c.batch_create_orders_v2(orders=orders), client)
     assert result.order_ids == ["o-0", "o-2"]
     assert result.rejected[0].error.message == "price too high"
@@ -350,12 +347,10 @@ def test_batch_with_one_invalid_order_on_every_driver(
     assert len(server.requests) == 1
 
 
-def test_malformed_ack_keeps_order_id_on_every_driver(
-    harness: Harness, account: ApiKey, wire: str
-) -> None:
+def test_malformed_ack_keeps_order_id_on_every_driver(harness: Harness, wire: str) -> None:
     server = Scripted(lambda r: (201, {"order_id": "o-77", "fill_count": "?", "ts_ms": 1}))
     with (
-        scripted_client(harness, account, wire, server) as client,
+        scripted_client(harness, wire, server) as client,
         pytest.raises(errors.DecodeError) as info,
     ):
         harness.run(lambda c: c.create_order_v2(**ORDER_V2), client)
