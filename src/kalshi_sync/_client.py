@@ -66,7 +66,9 @@ class Client(Surface, SyncRunner):
         self._clock = clock
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = httpx.Client(transport=transport, timeout=timeout, limits=DEFAULT_LIMITS)
+            http_client = httpx.Client(
+                transport=transport, timeout=timeout, limits=DEFAULT_LIMITS
+            )
         elif transport is not None:
             raise ValueError("pass http_client or transport, not both")
         self._http = http_client
