@@ -60,8 +60,9 @@ class _Bound:
         return f"<bound operation {self._builder.__name__} of {type(self._runner).__name__}>"
 
 
+# An operation bound to a sync client: calling it sends the request.
 class SyncBound(_Bound, Generic[P, T]):
-    """An operation bound to a sync client: calling it sends the request."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ()
 
@@ -71,8 +72,9 @@ class SyncBound(_Bound, Generic[P, T]):
         return result
 
 
+# An operation bound to an async client: calling it returns a coroutine.
 class AsyncBound(_Bound, Generic[P, T]):
-    """An operation bound to an async client: calling it returns a coroutine."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ()
 
@@ -81,8 +83,9 @@ class AsyncBound(_Bound, Generic[P, T]):
         return await runner._run(self._builder(*args, **kwargs))
 
 
+# A cursor-paginated operation on a sync client: one page (call it), ``pages()`` or ``items()``.
 class SyncPaginatedBound(SyncBound[P, T], Generic[P, T, I]):
-    """A cursor-paginated operation on a sync client: one page, every page, or every item."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ("_items",)
 
@@ -107,8 +110,9 @@ class SyncPaginatedBound(SyncBound[P, T], Generic[P, T, I]):
             yield from self._items(page) or ()
 
 
+# A cursor-paginated operation on an async client: the same, as async iterators.
 class AsyncPaginatedBound(AsyncBound[P, T], Generic[P, T, I]):
-    """A cursor-paginated operation on an async client: one page, every page, or every item."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ("_items",)
 
