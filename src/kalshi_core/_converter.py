@@ -103,7 +103,7 @@ def _strict_container(converter: cattrs.Converter, kind: type) -> Callable[[Any]
     make = list_structure_factory if kind is list else mapping_structure_factory
 
     def factory(t: Any) -> Any:
-        inner = make(t, converter)
+        inner: Any = make(t, converter)
         label = "array" if kind is list else "object"
 
         def hook(data: Any, _: Any) -> Any:
@@ -116,14 +116,18 @@ def _strict_container(converter: cattrs.Converter, kind: type) -> Callable[[Any]
     return factory
 
 
+def _is_list(t: Any) -> bool:
+    return get_origin(t) is list
+
+
+def _is_dict(t: Any) -> bool:
+    return get_origin(t) is dict
+
+
 def _configure(converter: cattrs.Converter) -> cattrs.Converter:
     converter.register_structure_hook_factory(attrs.has, _strict_model(converter))
-    converter.register_structure_hook_factory(
-        lambda t: get_origin(t) is list, _strict_container(converter, list)
-    )
-    converter.register_structure_hook_factory(
-        lambda t: get_origin(t) is dict, _strict_container(converter, dict)
-    )
+    converter.register_structure_hook_factory(_is_list, _strict_container(converter, list))
+    converter.register_structure_hook_factory(_is_dict, _strict_container(converter, dict))
     converter.register_structure_hook(Decimal, _decimal)
     converter.register_structure_hook(datetime, _datetime)
     converter.register_structure_hook(int, _int)
