@@ -77,8 +77,9 @@ class _Bound:
         return f"<bound operation {self._builder.__name__} of {type(self._runner).__name__}>"
 
 
+# An operation bound to a sync client: calling it sends the request.
 class SyncBound(_Bound, Generic[P, T]):
-    """An operation bound to a sync client: calling it sends the request."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ()
 
@@ -88,8 +89,9 @@ class SyncBound(_Bound, Generic[P, T]):
         return result
 
 
+# An operation bound to an async client: calling it returns a coroutine.
 class AsyncBound(_Bound, Generic[P, T]):
-    """An operation bound to an async client: calling it returns a coroutine."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ()
 
@@ -98,8 +100,9 @@ class AsyncBound(_Bound, Generic[P, T]):
         return await runner._run(self._builder(*args, **kwargs))
 
 
+# A cursor-paginated operation on a sync client: one page (call it), ``pages()`` or ``items()``.
 class SyncPaginatedBound(SyncBound[P, T], Generic[P, T, I]):
-    """A cursor-paginated operation on a sync client: one page, every page, or every item."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ("_items", "_lists")
 
@@ -134,8 +137,9 @@ class SyncPaginatedBound(SyncBound[P, T], Generic[P, T, I]):
         return SyncPaginatedBound(self._builder, self._runner, get, self._lists)
 
 
+# A cursor-paginated operation on an async client: the same, as async iterators.
 class AsyncPaginatedBound(AsyncBound[P, T], Generic[P, T, I]):
-    """A cursor-paginated operation on an async client: one page, every page, or every item."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ("_items", "_lists")
 
