@@ -271,3 +271,19 @@ def test_run_plan_drives_a_v1_split(harness: Harness) -> None:
     assert isinstance(result, models.BatchCancelOrdersResponse)
     assert result.order_ids == [f"o-{i}" for i in range(21)]
     assert len(server.requests) == 2
+
+
+def test_conveniences_do_not_shadow_operations() -> None:
+    from kalshi_core._conveniences import Conveniences
+    from kalshi_core._optable import OPERATIONS
+
+    added = {name for name in vars(Conveniences) if not name.startswith("_")}
+    assert added == {
+        "place_order",
+        "buy",
+        "sell",
+        "create_orders_in_batches",
+        "cancel_orders_in_batches",
+        "run_plan",
+    }
+    assert not added & set(OPERATIONS)

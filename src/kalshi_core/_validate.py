@@ -66,6 +66,8 @@ def _format_decimal(value: Decimal, money: str | None) -> str:
 
 
 def _check_int(value: object, kind: Kind, where: str) -> int:
+    if isinstance(value, float):
+        raise ValidationError(where, f"got the float {value!r}; pass an integer")
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(where, f"expected an integer, got {type(value).__name__}")
     if kind.minimum is not None and value < kind.minimum:
