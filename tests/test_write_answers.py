@@ -206,6 +206,26 @@ def test_meaningless_2xx_raises(
     assert word in str(info.value)
 
 
+def test_other_write_acknowledgements_keep_their_ids() -> None:
+    with pytest.raises(errors.DecodeError) as info:
+        answer(
+            builders.create_order_group(contracts_limit=5),
+            {"order_group_id": "g-1", "subaccount": "primary"},
+            status=201,
+        )
+    assert info.value.acknowledged == {"order_group_id": "g-1"}
+    assert info.value.order_id is None
+    with pytest.raises(errors.DecodeError) as info:
+        answer(
+            builders.intra_exchange_instance_transfer(
+                source="event_contract", destination="event_contract", amount=100
+            ),
+            {"transfer_id": ""},
+        )
+    assert "transfer_id" in str(info.value)
+    assert info.value.acknowledged == {}  # an empty id acknowledges nothing
+
+
 def test_batch_item_without_id_still_reports_the_accepted_ones() -> None:
     call = builders.batch_create_orders_v2(orders=[ORDER_V2, ORDER_V2])
     with pytest.raises(errors.DecodeError) as info:

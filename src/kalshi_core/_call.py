@@ -119,6 +119,15 @@ class Call(Generic[T]):
         if data.get("error") not in (None, "", {}):
             raise error_from_response(response, method, path, data)
         order_id, order_ids = _acknowledged(data) if op.method != "GET" else (None, ())
+        # Other ids a write acknowledges (order_group_id, transfer_id...), kept the same way.
+        acknowledged = {
+            name: value
+            for name in op.essential
+            if op.method != "GET"
+            and name.endswith("_id")
+            and isinstance(value := _lookup(data, name), str)
+            and value
+        }
 
         def fail(message: str) -> DecodeError:
             return DecodeError(
@@ -129,6 +138,7 @@ class Call(Generic[T]):
                 body=data,
                 order_id=order_id,
                 order_ids=order_ids,
+                acknowledged=acknowledged,
             )
 
         missing = [name for name in op.essential if _lookup(data, name) in (None, "")]

@@ -173,7 +173,8 @@ class DecodeError(KalshiError):
     the text when it is not JSON), and ``order_id`` is set when a write acknowledgement named the
     order it created or acted on despite the malformed rest of its body. ``order_ids`` holds the
     ids a batch answer named (every item that carried one), for the same reason: an order the
-    exchange accepted is never out of the caller's reach.
+    exchange accepted is never out of the caller's reach. ``acknowledged`` maps the other ids a
+    write answer named (``{"order_group_id": ...}``, ``{"transfer_id": ...}``).
     """
 
     def __init__(
@@ -186,6 +187,7 @@ class DecodeError(KalshiError):
         body: Any = None,
         order_id: str | None = None,
         order_ids: tuple[str, ...] = (),
+        acknowledged: Mapping[str, str] | None = None,
     ) -> None:
         text = f"{method} {path} -> {status}: {message}"
         if order_id:
@@ -199,6 +201,7 @@ class DecodeError(KalshiError):
         self.body = body
         self.order_id = order_id
         self.order_ids = order_ids
+        self.acknowledged: Mapping[str, str] = dict(acknowledged or {})
 
 
 class PaginationError(KalshiError):
