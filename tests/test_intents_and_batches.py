@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kalshi_core import builders, errors, models, trading
 from kalshi_core.errors import ValidationError
@@ -287,3 +289,22 @@ def test_conveniences_do_not_shadow_operations() -> None:
         "run_plan",
     }
     assert not added & set(OPERATIONS)
+
+
+prices = st.integers(min_value=1, max_value=9999).map(lambda n: Decimal(n).scaleb(-4))
+
+
+@given(p=prices, outcome=st.sampled_from(["yes", "no"]))
+def test_yes_book_algebra(p: Decimal, outcome: str) -> None:
+    buy_side, buy_price = trading.yes_book("buy", outcome, p)
+    sell_side, sell_price = trading.yes_book("sell", outcome, p)
+    # Buying and selling the same outcome at the same price meet on opposite sides of one level.
+    assert {buy_side, sell_side} == {"bid", "ask"}
+    assert buy_price == sell_price
+    # A NO contract at p is a YES contract at 1 - p, on the other side.
+    other = "no" if outcome == "yes" else "yes"
+    assert trading.yes_book("buy", outcome, p) == trading.yes_book("sell", other, 1 - p)
+    # Whatever was asked, the YES price stays in (0, 1) and the request validates.
+    assert Decimal(0) < buy_price < 1
+    body = json.loads(trading.buy(MARKET, outcome, price=p, count=1).body or b"")
+    assert Decimal(body["price"]) == buy_price

@@ -39,7 +39,7 @@ from kalshi_core import models as m
 from kalshi_core._call import Call
 from kalshi_core._rules import MAX_BATCH
 from kalshi_core._validate import DecimalInput, to_decimal
-from kalshi_core.errors import KalshiError, ValidationError
+from kalshi_core.errors import PartialBatchError, ValidationError
 from kalshi_core.models._base import raw_json
 
 __all__ = [
@@ -261,28 +261,6 @@ def sell(
 
 
 # -- batches -----------------------------------------------------------------------------------
-class PartialBatchError(KalshiError):
-    """A batch of a split send failed; the batches before it went through.
-
-    ``completed`` is the merged answer of the batches that were answered (``None`` if the first
-    one failed), ``failed`` the orders of the batch that raised (the exchange may or may not have
-    acted on them: check with ``get_orders``), ``unsent`` the orders never sent, and
-    ``__cause__`` the error itself.
-    """
-
-    def __init__(
-        self, completed: Any, failed: Sequence[Any], unsent: Sequence[Any], cause: BaseException
-    ) -> None:
-        done = len(completed.orders or ()) if completed is not None else 0
-        super().__init__(
-            f"a batch of {len(failed)} orders failed ({cause}); {done} orders were answered "
-            f"before it, {len(unsent)} were not sent"
-        )
-        self.completed = completed
-        self.failed = list(failed)
-        self.unsent = list(unsent)
-
-
 class BatchPlan(Generic[T]):
     """Sends a list in compliant batches: a sans-IO state machine, like the paginator.
 
