@@ -41,7 +41,7 @@ def tests_trio(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff on everything, including the sans-IO import bans on kalshi_core."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "src", "tests", "tools", "examples", "docs", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "tools", "examples", "docs", "bench", "noxfile.py")
 
 
 @nox.session
@@ -57,3 +57,18 @@ def generated(session: nox.Session) -> None:
     session.install("pyyaml", "ruff>=0.6")
     session.run("python", "tools/generate.py", "--check")
     session.run("python", "tools/unasync.py", "--check")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against Kalshi's official SDKs; writes bench/REPORT.md (not a default session).
+
+    ``nox -s bench -- --quick`` checks the harness with few rounds.
+    """
+    session.install(
+        "-e",
+        ".[trio]",
+        "kalshi-python-sync==3.2.0",
+        "kalshi-python-async==3.2.0",
+    )
+    session.run("python", "bench/run.py", *session.posargs)
