@@ -69,34 +69,40 @@ _DECIMALS: dict[str, Decimal] = {}
 _DECIMALS_MAX = 1 << 16
 
 
-def _decimal(value: Any) -> Decimal:
-    """A finite ``Decimal`` from a decimal string, interned (values repeat: prices, counts).
+def _decimal_from(checked: Callable[[Any, Any], Decimal]) -> Convert:
+    """A finite ``Decimal`` from a decimal string, interned (values repeat: prices, counts);
+    anything else goes to the converter's own hook (``checked``).
 
     ``Decimal`` is immutable and ``Decimal(text)`` is exact whatever the context, so handing
     out the same object for the same text is safe; the table stops growing at 65,536 entries.
     """
-    if type(value) is str:
-        result = Decimal(value)
-        if result.is_finite():
-            if len(_DECIMALS) < _DECIMALS_MAX:
-                _DECIMALS[value] = result
-            return result
-    from kalshi_core._converter import _decimal as checked
 
-    return checked(value, Decimal)
+    def structure_decimal(value: Any) -> Decimal:
+        if type(value) is str:
+            result = Decimal(value)
+            if result.is_finite():
+                if len(_DECIMALS) < _DECIMALS_MAX:
+                    _DECIMALS[value] = result
+                return result
+        return checked(value, Decimal)
+
+    return structure_decimal
 
 
-def _datetime(value: Any) -> datetime:
-    if type(value) is str:
-        try:
-            parsed = _fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-    from kalshi_core._converter import _datetime as checked
+def _datetime_from(checked: Callable[[Any, Any], datetime]) -> Convert:
+    """An aware ``datetime`` from an ISO 8601 string; anything else goes to ``checked``."""
 
-    return checked(value, datetime)
+    def structure_datetime(value: Any) -> datetime:
+        if type(value) is str:
+            try:
+                parsed = _fromisoformat(value)
+            except ValueError:
+                pass
+            else:
+                return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        return checked(value, datetime)
+
+    return structure_datetime
 
 
 def _list_of(convert: Convert) -> Convert:
@@ -128,9 +134,9 @@ def _converter_for(hint: Any, converter: Any) -> Convert:
     if hint is bool:
         return lambda v: _bool(v, bool)
     if hint is Decimal:
-        return _decimal
+        return _decimal_from(converter.get_structure_hook(Decimal))
     if hint is datetime:
-        return _datetime
+        return _datetime_from(converter.get_structure_hook(datetime))
     if isinstance(hint, type) and issubclass(hint, TolerantEnum):
         members = hint._value2member_map_
         return lambda v: members.get(v) or _enum(v, hint)
