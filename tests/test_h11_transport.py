@@ -10,6 +10,7 @@ frees its slot.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -215,3 +216,107 @@ def test_connect_error(backend: str) -> None:
             await client.get(f"http://127.0.0.1:{port}/x")
 
     run(backend, calls)
+
+
+def _tls_pair() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for 127.0.0.1 and a client context trusting it."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kalshi-test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cert_path, key_path = f"{tmp}/cert.pem", f"{tmp}/key.pem"
+        with open(cert_path, "wb") as f:
+            f.write(cert_pem)
+        with open(key_path, "wb") as f:
+            f.write(key_pem)
+        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain(cert_path, key_path)
+    client = ssl.create_default_context(cadata=cert_pem.decode())
+    return server, client
+
+
+def test_https_keeps_the_connection_alive(backend: str) -> None:
+    server_ctx, client_ctx = _tls_pair()
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    served: list[int] = []
+
+    def serve() -> None:
+        raw, _ = listener.accept()
+        with server_ctx.wrap_socket(raw, server_side=True) as conn:
+            buffer = b""
+            for _ in range(2):
+                while b"\r\n\r\n" not in buffer:
+                    buffer += conn.recv(65536)
+                _, _, buffer = buffer.partition(b"\r\n\r\n")
+                conn.sendall(ANSWER)
+                served.append(1)
+            conn.recv(65536)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    async def main() -> list[bytes]:
+        transport = H11Transport(verify=client_ctx)
+        async with httpx.AsyncClient(transport=transport, timeout=5.0) as client:
+            bodies = [(await client.get(f"https://127.0.0.1:{port}/x")).content for _ in range(2)]
+            assert transport.connections_opened == 1
+            return bodies
+
+    assert anyio.run(main, backend=backend) == [BODY, BODY]
+    listener.close()
+    assert served == [1, 1]
+
+
+def test_https_refuses_an_untrusted_certificate(backend: str) -> None:
+    server_ctx, _ = _tls_pair()
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        raw, _ = listener.accept()
+        try:
+            server_ctx.wrap_socket(raw, server_side=True).close()
+        except (ssl.SSLError, OSError):
+            raw.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=H11Transport(), timeout=5.0) as client:
+            with pytest.raises(httpx.ConnectError):
+                await client.get(f"https://127.0.0.1:{port}/x")
+
+    anyio.run(main, backend=backend)
+    listener.close()
