@@ -129,6 +129,22 @@ class OursSync(Contender):
         self.client.close()
 
 
+class OursSyncStockHttpx(OursSync):
+    """Our sync client on httpx's own transport (httpcore's pool), for comparison."""
+
+    name = "ours sync on stock httpx transport"
+
+    def __init__(self, url: str, pem: bytes) -> None:
+        from kalshi_sync._client import DEFAULT_LIMITS
+
+        self.client = kalshi_sync.Client(
+            key_id=KEY_ID,
+            private_key=pem,
+            base_url=url,
+            transport=httpx.HTTPTransport(limits=DEFAULT_LIMITS),
+        )
+
+
 class OursAsync(_Portal):
     def __init__(self, url: str, pem: bytes, backend: str, **kwargs: Any) -> None:
         self.backend = backend

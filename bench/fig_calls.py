@@ -23,6 +23,7 @@ from contenders import (
     Contender,
     OursAsync,
     OursSync,
+    OursSyncStockHttpx,
     TheirsAsync,
     TheirsSync,
 )
@@ -39,6 +40,7 @@ def run(url: str, calls: int, rounds: int) -> dict[str, Any]:
     )
     contenders: list[Contender] = [
         OursSync(url, pem),
+        OursSyncStockHttpx(url, pem),
         OursAsync(url, pem, "asyncio"),
         OursAsync(url, pem, "trio"),
         TheirsSync(url, pem),
