@@ -6,7 +6,8 @@ loopback socket with ``LoopbackServer``; ``python -m kalshi_testing`` starts the
 command line.
 """
 
-from kalshi_testing import _orders, _portfolio  # noqa: F401 - registers the handlers
+from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401 - handlers
+from kalshi_testing._engine import Ledger
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
 from kalshi_testing._server import LoopbackServer
 from kalshi_testing._transport import mock_transport
@@ -16,6 +17,7 @@ __all__ = [
     "Context",
     "FakeError",
     "FakeExchange",
+    "Ledger",
     "LoopbackServer",
     "handler",
     "mock_transport",
