@@ -183,6 +183,7 @@ class FakeExchange:
         self._key_owner: dict[str, str] = {}
         self._lock = threading.RLock()
         self._house: str | None = None
+        self._funded: set[str] = set()
         self.requests_seen = 0
 
     @property
@@ -295,12 +296,16 @@ class FakeExchange:
         subaccount: int = 0,
         now: float | None = None,
     ) -> Order:
-        """Rest another participant's good-till-canceled order on the YES book.
+        """Place another participant's good-till-canceled order on the YES book.
 
         ``side`` is ``bid`` (buy YES) or ``ask`` (sell YES = buy NO at ``1 - price``). Without
-        ``user_id`` the order belongs to a built-in market maker that is funded just enough for
-        it (the funding is recorded as a deposit, so the ledger still balances). Orders seeded
-        across the book trade like any other; the returned ``Order`` is live state.
+        ``user_id`` the order belongs to a built-in market maker; a ``user_id`` the exchange
+        does not know yet becomes a new participant (no API key). Either kind is funded just
+        enough for the order, and the funding is recorded as a deposit, so the ledger still
+        balances; a known user (one made by :meth:`add_user`) trades from its own balance.
+        The order trades at once with anything it crosses (it is the taker then) and rests
+        otherwise; the returned ``Order`` is live state. Self-trade prevention is
+        ``taker_at_cross``: a participant's order never trades with its own.
         """
         if side not in ("bid", "ask"):
             raise ValueError("side must be 'bid' or 'ask'")
@@ -312,8 +317,12 @@ class FakeExchange:
             if user_id is None:
                 if self._house is None:
                     self._house = "market-maker-" + uuid.uuid4().hex[:8]
-                    self._ensure_user(self._house)
                 user_id = self._house
+            if user_id not in self.engine.users or user_id in self._funded:
+                if subaccount != 0:
+                    raise ValueError("a funded participant trades from its primary account")
+                self._ensure_user(user_id)
+                self._funded.add(user_id)
                 collateral = limit if side == "bid" else 1 - limit
                 rate = max(market.taker_fee_rate, market.maker_fee_rate)
                 self.engine.deposit(
