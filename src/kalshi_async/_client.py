@@ -9,8 +9,10 @@ recovery) is made by a sans-IO policy in ``kalshi_core``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import ssl
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -62,6 +64,13 @@ _DEBUG = logging.DEBUG
 _UNSET: Any = object()
 
 RateLimitSetting = str | RateLimiter | None
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client this module creates: building one costs
+    tens of milliseconds (it loads the CA bundle), and a context is safe to share."""
+    return httpx.create_ssl_context()
 
 
 def _limiter_from(setting: RateLimitSetting | bool) -> RateLimiter | None:
@@ -155,7 +164,12 @@ class AsyncClient(Surface, AsyncRunner):
         self._clock = clock
         self._parent: AsyncClient | None = None
         if http_client is None:
-            http_client = httpx.AsyncClient(transport=transport, timeout=timeout, limits=limits)
+            http_client = httpx.AsyncClient(
+                transport=transport,
+                timeout=timeout,
+                limits=limits,
+                verify=_ssl_context() if transport is None else True,
+            )
             self._owns_http = True
         elif transport is not None:
             raise ValueError("pass http_client or transport, not both")

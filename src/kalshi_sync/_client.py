@@ -10,8 +10,10 @@ recovery) is made by a sans-IO policy in ``kalshi_core``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import ssl
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -63,6 +65,13 @@ _DEBUG = logging.DEBUG
 _UNSET: Any = object()
 
 RateLimitSetting = str | RateLimiter | None
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client this module creates: building one costs
+    tens of milliseconds (it loads the CA bundle), and a context is safe to share."""
+    return httpx.create_ssl_context()
 
 
 def _limiter_from(setting: RateLimitSetting | bool) -> RateLimiter | None:
@@ -156,7 +165,12 @@ class Client(Surface, SyncRunner):
         self._clock = clock
         self._parent: Client | None = None
         if http_client is None:
-            http_client = httpx.Client(transport=transport, timeout=timeout, limits=limits)
+            http_client = httpx.Client(
+                transport=transport,
+                timeout=timeout,
+                limits=limits,
+                verify=_ssl_context() if transport is None else True,
+            )
             self._owns_http = True
         elif transport is not None:
             raise ValueError("pass http_client or transport, not both")

@@ -6,8 +6,10 @@ loopback socket with ``LoopbackServer``; ``python -m kalshi_testing`` starts the
 command line.
 """
 
-from kalshi_testing import _orders, _portfolio  # noqa: F401 - registers the handlers
+from kalshi_testing import _orders, _portfolio, _ratelimit  # noqa: F401 - registers handlers
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
+from kalshi_testing._faults import Fault, FaultPlan
+from kalshi_testing._ratelimit import FakeRateLimits
 from kalshi_testing._server import LoopbackServer
 from kalshi_testing._transport import mock_transport
 
@@ -16,6 +18,9 @@ __all__ = [
     "Context",
     "FakeError",
     "FakeExchange",
+    "FakeRateLimits",
+    "Fault",
+    "FaultPlan",
     "LoopbackServer",
     "handler",
     "mock_transport",

@@ -77,6 +77,32 @@ def _subaccount(value: Any) -> int:
 @handler("CreateOrderV2")
 def create_order_v2(ctx: Context) -> tuple[int, Any]:
     body = ctx.body if isinstance(ctx.body, dict) else {}
+    return 201, _place_v2(ctx, body)
+
+
+@handler("BatchCreateOrdersV2")
+def batch_create_orders_v2(ctx: Context) -> tuple[int, Any]:
+    """Each order is placed on its own; one that fails carries its error inside the 201."""
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    orders = require(body, "orders")
+    if not isinstance(orders, list) or not 1 <= len(orders) <= 20:
+        raise FakeError(400, "invalid_parameters", "orders must hold 1 to 20 orders")
+    results = []
+    for item in orders:
+        item = item if isinstance(item, dict) else {}
+        try:
+            results.append(_place_v2(ctx, item))
+        except FakeError as exc:
+            results.append(
+                {
+                    "client_order_id": item.get("client_order_id"),
+                    "error": {"code": exc.code, "message": exc.message},
+                }
+            )
+    return 201, {"orders": results}
+
+
+def _place_v2(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     ex = ctx.exchange
     ticker = require(body, "ticker")
     market = ex.markets.get(ticker)
@@ -142,7 +168,7 @@ def create_order_v2(ctx: Context) -> tuple[int, Any]:
     else:
         user.balances[subaccount] = user.balance(subaccount) - cost
     ex.orders[order.order_id] = order
-    return 201, {
+    return {
         "order_id": order.order_id,
         "client_order_id": order.client_order_id or "",
         "fill_count": count_fp(order.filled),
