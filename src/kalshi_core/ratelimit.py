@@ -8,7 +8,7 @@ Paragon 2000/2000, Prime 4000/4000. The exchange answers 429 when a bucket canno
 request's cost.
 
 ``RateLimiter.acquire(call, now)`` *reserves* the call's tokens and returns how long to wait
-before sending (``0.0``: send now). Reserving lets the level go negative, so concurrent callers
+before sending (``0.0``: send now); a quarter of each bucket is kept as headroom. Reserving lets the level go negative, so concurrent callers
 queue in arrival order and each sleeps exactly once; the check is O(1). The limiter is not
 thread-safe by itself: a driver serialises ``acquire`` with a lock (it never waits while
 holding it). ``now`` is any monotonic clock in seconds.
@@ -87,15 +87,20 @@ def _route_key(method: str, path: str) -> tuple[str, str]:
 
 
 class Bucket:
-    """One token bucket: ``rate`` tokens per second up to ``capacity``; starts full."""
+    """One token bucket: ``rate`` tokens per second up to ``capacity``; starts full.
 
-    __slots__ = ("capacity", "level", "rate", "updated")
+    ``reserve`` tokens (kept as ``spare``) are never spent: they absorb the reordering of requests between this
+    client and the exchange (a request admitted here later may arrive there earlier).
+    """
 
-    def __init__(self, rate: float, capacity: float | None = None) -> None:
+    __slots__ = ("capacity", "level", "rate", "spare", "updated")
+
+    def __init__(self, rate: float, capacity: float | None = None, reserve: float = 0.0) -> None:
         if rate <= 0:
             raise ValueError("a bucket's rate must be positive")
         self.rate = float(rate)
         self.capacity = float(capacity if capacity is not None else rate)
+        self.spare = float(reserve)
         self.level = self.capacity
         self.updated: float | None = None
 
@@ -111,7 +116,8 @@ class Bucket:
         """Take ``cost`` tokens; the seconds to wait until they are covered (0.0: now)."""
         level = self._refill(now) - cost
         self.level = level
-        return 0.0 if level >= 0.0 else -level / self.rate
+        short = self.spare - level
+        return 0.0 if short <= 0.0 else short / self.rate
 
     def current(self, now: float) -> float:
         """The level at ``now`` (negative while reservations are queued)."""
@@ -130,10 +136,12 @@ class RateLimiter:
     """Keeps a client under its read and write budgets (see the module docstring).
 
     Make one from a tier name (``RateLimiter.for_tier("advanced")``) or explicit numbers
-    (``RateLimiter(read=300, write=300)``, or ``(rate, capacity)`` pairs).
+    (``RateLimiter(read=300, write=300)``, or ``(rate, capacity)`` pairs). ``headroom`` is the
+    fraction of each bucket kept unspent (25 %) so that network jitter, which can deliver
+    requests in another order than they were admitted, does not meet the exchange's 429.
     """
 
-    __slots__ = ("_costs", "default_cost", "read", "tier", "write")
+    __slots__ = ("_costs", "default_cost", "headroom", "read", "tier", "write")
 
     def __init__(
         self,
@@ -144,9 +152,15 @@ class RateLimiter:
         costs: Mapping[str, int] | None = None,
         per_item_costs: Mapping[str, int] | None = None,
         tier: str | None = None,
+        headroom: float = 0.25,
     ) -> None:
+        if not 0.0 <= headroom < 1.0:
+            raise ValueError("headroom must be in [0, 1)")
+        self.headroom = headroom
         self.read = Bucket(*read) if isinstance(read, tuple) else Bucket(read)
         self.write = Bucket(*write) if isinstance(write, tuple) else Bucket(write)
+        for bucket in (self.read, self.write):
+            bucket.spare = bucket.capacity * headroom
         self.default_cost = default_cost
         self.tier = tier
         self._costs: dict[str, tuple[int, bool]] = {}
@@ -156,7 +170,7 @@ class RateLimiter:
         )
 
     @classmethod
-    def for_tier(cls, tier: str) -> RateLimiter:
+    def for_tier(cls, tier: str, *, headroom: float = 0.25) -> RateLimiter:
         """The limiter for a public tier: basic, advanced, premier, paragon or prime."""
         key = tier.lower()
         if key not in TIERS:
@@ -165,7 +179,7 @@ class RateLimiter:
                 "numbers (RateLimiter(read=..., write=...)), or configure_rate_limits()"
             )
         read, write = TIERS[key]
-        return cls(read, write, tier=key)
+        return cls(read, write, tier=key, headroom=headroom)
 
     def _set_costs(self, costs: Mapping[str, int], per_item: Mapping[str, int]) -> None:
         table = {op: (cost, False) for op, cost in costs.items()}
@@ -219,6 +233,7 @@ class RateLimiter:
                 bucket: Bucket = getattr(self, name)
                 bucket.rate = float(spec.refill_rate)
                 bucket.capacity = float(spec.bucket_capacity or spec.refill_rate)
+                bucket.spare = bucket.capacity * self.headroom
                 bucket.level = min(bucket.level, bucket.capacity)
             if limits.usage_tier:
                 self.tier = limits.usage_tier
