@@ -8,8 +8,12 @@ Paragon 2000/2000, Prime 4000/4000. The exchange answers 429 when a bucket canno
 request's cost.
 
 ``RateLimiter.acquire(call, now)`` *reserves* the call's tokens and returns how long to wait
-before sending (``0.0``: send now); a quarter of each bucket is kept as headroom. Reserving lets the level go negative, so concurrent callers
-queue in arrival order and each sleeps exactly once; the check is O(1). The limiter is not
+before sending (``0.0``: send now). Reserving lets the level go negative, so concurrent
+callers queue in arrival order and each sleeps exactly once; the check is O(1). A quarter of
+each bucket is kept as headroom (``headroom``): the exchange charges a request when it
+*arrives*, and requests admitted together can arrive in another order or later than admitted
+(connection set-up, signing, scheduling), so a limiter that spends its whole bucket meets 429s
+under a burst. The limiter is not
 thread-safe by itself: a driver serialises ``acquire`` with a lock (it never waits while
 holding it). ``now`` is any monotonic clock in seconds.
 
@@ -89,8 +93,8 @@ def _route_key(method: str, path: str) -> tuple[str, str]:
 class Bucket:
     """One token bucket: ``rate`` tokens per second up to ``capacity``; starts full.
 
-    ``reserve`` tokens (kept as ``spare``) are never spent: they absorb the reordering of requests between this
-    client and the exchange (a request admitted here later may arrive there earlier).
+    ``reserve`` tokens (kept as ``spare``) are never spent: they absorb the reordering of
+    requests between this client and the exchange (one admitted later may arrive earlier).
     """
 
     __slots__ = ("capacity", "level", "rate", "spare", "updated")
