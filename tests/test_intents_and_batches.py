@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,8 @@ def test_intent_maps_to_the_yes_book(
     call = trading.order_intent(ticker=MARKET, action=action, outcome=outcome, price=price, count=4)
     assert call.operation.name == "create_order_v2"
     body = json.loads(call.body or b"")
+    # The SDK names every create (exactly-once retries): a fresh UUID4 unless the caller did.
+    assert uuid.UUID(body.pop("client_order_id")).version == 4
     assert body == {
         "ticker": MARKET,
         "side": side,
@@ -190,7 +193,7 @@ def _echo_server(fail_on: int | None = None) -> Scripted:
     def respond(request: Any) -> tuple[int, Any]:
         calls["n"] += 1
         if calls["n"] == fail_on:
-            return 429, {"error": "too many requests"}
+            return 400, {"error": {"code": "invalid_parameters", "message": "bad batch"}}
         sent = Scripted.json(request)["orders"]
         items = []
         for o in sent:
@@ -253,7 +256,7 @@ def test_a_failing_batch_never_hides_the_ones_before(harness: Harness) -> None:
     assert err.completed.order_ids == [f"o-c-{i}" for i in range(20)]
     assert [o["client_order_id"] for o in err.failed] == [f"c-{i}" for i in range(20, 40)]
     assert [o["client_order_id"] for o in err.unsent] == [f"c-{i}" for i in range(40, 50)]
-    assert isinstance(err.__cause__, errors.RateLimitError)
+    assert isinstance(err.__cause__, errors.BadRequestError)
     assert len(server.requests) == 2
 
 
