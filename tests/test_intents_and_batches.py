@@ -308,3 +308,27 @@ def test_yes_book_algebra(p: Decimal, outcome: str) -> None:
     assert Decimal(0) < buy_price < 1
     body = json.loads(trading.buy(MARKET, outcome, price=p, count=1).body or b"")
     assert Decimal(body["price"]) == buy_price
+
+
+def test_trading_docs_code_is_python_and_names_real_methods() -> None:
+    import ast
+    import re
+    from pathlib import Path
+
+    from kalshi_core import Surface
+
+    text = (Path(__file__).parent.parent / "docs" / "trading.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 4
+    called = set()
+    for block in blocks:
+        tree = ast.parse(block)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "client"
+            ):
+                called.add(node.attr)
+    assert called
+    assert not {name for name in called if not hasattr(Surface, name)}
