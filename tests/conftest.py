@@ -17,6 +17,8 @@ from typing import Any
 
 import anyio.from_thread
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import kalshi_async
 import kalshi_sync
@@ -119,10 +121,22 @@ def fake() -> FakeExchange:
     return exchange
 
 
+@pytest.fixture(scope="session")
+def rsa_pem() -> bytes:
+    """One RSA-2048 private key (PEM) for the whole session: key generation is slow."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
 @pytest.fixture
-def account(fake: FakeExchange) -> ApiKey:
-    """A user with $1,000 and a freshly generated RSA key."""
-    return fake.add_user(balance=Decimal("1000"))
+def account(fake: FakeExchange, rsa_pem: bytes) -> ApiKey:
+    """A user with $1,000 and an RSA key (the session's key, under a fresh key id)."""
+    public = serialization.load_pem_private_key(rsa_pem, None).public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
+    key = fake.add_user(balance=Decimal("1000"), public_key=public)
+    return ApiKey(key_id=key.key_id, user_id=key.user_id, private_key_pem=rsa_pem)
 
 
 @pytest.fixture

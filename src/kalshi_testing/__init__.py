@@ -8,7 +8,8 @@ command line.
 
 from typing import TYPE_CHECKING, Any
 
-from kalshi_testing import _orders, _portfolio  # noqa: F401 - registers the handlers
+from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401 - handlers
+from kalshi_testing._engine import Ledger
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
 from kalshi_testing._server import LoopbackServer
 
@@ -20,6 +21,7 @@ __all__ = [
     "Context",
     "FakeError",
     "FakeExchange",
+    "Ledger",
     "LoopbackServer",
     "handler",
     "mock_transport",
