@@ -332,3 +332,21 @@ def test_trading_docs_code_is_python_and_names_real_methods() -> None:
                 called.add(node.attr)
     assert called
     assert not {name for name in called if not hasattr(Surface, name)}
+
+
+def test_trading_docs_session_runs_against_the_fake(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "trading.md").read_text()
+    session = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    exec(compile(session, "docs/trading.md", "exec"), {"__name__": "docs_session"})
+    assert capsys.readouterr().out.splitlines() == [
+        "4.00 6.00",
+        "4.00",
+        "1",
+        "998.7400",
+        "HIGHNY-24JAN01-T60 -4.00 1.2000",
+        "HIGHNY-24JAN01 1.2000",
+        "ask 4.00 0.7000 True",
+    ]
