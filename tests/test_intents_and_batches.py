@@ -350,3 +350,31 @@ def test_trading_docs_session_runs_against_the_fake(capsys: pytest.CaptureFixtur
         "HIGHNY-24JAN01 1.2000",
         "ask 4.00 0.7000 True",
     ]
+
+
+def test_split_batches_against_the_fake(harness: Harness, client: Any, fake: FakeExchange) -> None:
+    orders = [
+        trading.intent_request(
+            ticker=MARKET,
+            action="buy",
+            outcome="yes",
+            price="0.20",
+            count=1,
+            client_order_id=f"c-{i}",
+        )
+        for i in range(25)
+    ]
+    orders[22]["price"] = "0.205"  # fine by the spec's decimal rule; off this market's 0.01 grid
+    placed = harness.run(lambda c: c.create_orders_in_batches(orders), client)
+    assert placed.orders is not None
+    assert len(placed.orders) == 25
+    [refused] = placed.rejected
+    assert placed.orders[22] is refused
+    assert refused.error.code
+    assert len(placed.order_ids) == 24
+    resting = harness.collect(lambda c: c.get_orders.items(status="resting"), client)
+    assert sorted(o.order_id for o in resting) == sorted(placed.order_ids)
+    canceled = harness.run(lambda c: c.cancel_orders_in_batches(placed.order_ids), client)
+    assert canceled.order_ids == placed.order_ids
+    assert all(item.reduced_by == 1 for item in canceled.accepted)
+    assert harness.collect(lambda c: c.get_orders.items(status="resting"), client) == []
