@@ -103,31 +103,25 @@ def test_tick_grids() -> None:
         trading.TickGrid.uniform(0.01)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("action", "outcome", "price", "side", "yes_price"), TABLE[:4])
 def test_place_order_rests_on_the_fake_book(
-    harness: Harness,
-    client: Any,
-    fake: FakeExchange,
-    account: ApiKey,
-    action: str,
-    outcome: str,
-    price: str,
-    side: str,
-    yes_price: str,
+    harness: Harness, client: Any, fake: FakeExchange, account: ApiKey
 ) -> None:
-    ack = harness.run(
-        lambda c: c.place_order(
-            ticker=MARKET, action=action, outcome=outcome, price=price, count=2
-        ),
-        client,
-    )
-    assert isinstance(ack, models.CreateOrderV2Response)
-    order = harness.run(lambda c: c.get_order(ack.order_id), client).order
-    assert order.book_side == side
-    assert order.yes_price_dollars == Decimal(yes_price)
-    # A buyer of either outcome puts up the price they named; a seller, 1 - that price.
-    per_contract = Decimal(price) if action == "buy" else 1 - Decimal(price)
-    assert fake.balance(account.user_id) == Decimal(1000) - 2 * per_contract
+    for action, outcome, price, side, yes_price in TABLE[:4]:
+        ack = harness.run(
+            lambda c, a=action, o=outcome, p=price: c.place_order(
+                ticker=MARKET, action=a, outcome=o, price=p, count=2
+            ),
+            client,
+        )
+        assert isinstance(ack, models.CreateOrderV2Response)
+        order = harness.run(lambda c, oid=ack.order_id: c.get_order(oid), client).order
+        assert order.book_side == side
+        assert order.yes_price_dollars == Decimal(yes_price)
+        # A buyer of either outcome puts up the price they named; a seller, 1 - that price.
+        per_contract = Decimal(price) if action == "buy" else 1 - Decimal(price)
+        assert fake.balance(account.user_id) == Decimal(1000) - 2 * per_contract
+        harness.run(lambda c, oid=ack.order_id: c.cancel_order_v2(oid), client)
+        assert fake.balance(account.user_id) == Decimal(1000)
 
 
 def test_buy_and_sell_shortcuts_on_every_driver(harness: Harness, client: Any) -> None:
