@@ -3,20 +3,26 @@ and its default HTTP transport."""
 
 from __future__ import annotations
 
+import ssl
+import threading
+
 import anyio
 import httpx
 
 from kalshi_async._transport import H11Transport
 
-__all__ = ["Lock", "default_transport", "sleep"]
+__all__ = ["Lock", "ThreadLock", "default_transport", "sleep"]
 
 Lock = anyio.Lock
+#: Guards the rate limiter's state; never held across an await, so a plain lock serves
+#: both tasks and threads.
+ThreadLock = threading.Lock
 
 
 async def sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
-def default_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+def default_transport(limits: httpx.Limits, verify: ssl.SSLContext) -> httpx.AsyncBaseTransport:
     """The lean h11 pool (``H11Transport``): httpcore's pool stalls on bursts of requests."""
-    return H11Transport(limits=limits)
+    return H11Transport(limits=limits, verify=verify)

@@ -12,10 +12,10 @@ has sat idle past its keep-alive expiry a burst of 500 took seconds and failed w
   ``max_keepalive_connections`` stay idle, each for at most ``keepalive_expiry`` seconds;
 - a connection is checked before reuse: expired, or readable while idle (the server closed
   it, or sent something unsolicited), it is closed and another is taken;
-- an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE) whose connection closes before a
-  single byte of the answer arrived (the server closed it as the request went out: an idle
-  timeout racing the reuse) is sent once more on a new connection; any other failure is
-  raised as the matching ``httpx`` exception.
+- a connection that closes before a single byte of the answer arrived (the server closed it
+  as the request went out: an idle timeout racing the reuse) raises
+  ``httpx.RemoteProtocolError``; whether to resend is the client's retry policy's decision
+  (``kalshi_core.retry``), not the pool's, so every attempt is counted and signed afresh.
 
 Works under asyncio and trio (through anyio); TLS through ``ssl``, HTTP/1.1 only.
 """
@@ -38,13 +38,12 @@ import httpx
 
 __all__ = ["H11Transport"]
 
-_IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
 _READ_SIZE = 65536
 Origin = tuple[bytes, bytes, int]
 
 
 class _StaleConnectionError(Exception):
-    """The server closed a reused connection before answering (safe to resend)."""
+    """The server closed the connection before a byte of the answer arrived."""
 
 
 class _AnyioWire:
@@ -284,22 +283,17 @@ class H11Transport(httpx.AsyncBaseTransport):
             raise httpx.PoolTimeout("no connection slot became free in time") from None
         try:
             body = request.content if isinstance(request.stream, httpx.ByteStream) else None
-            for attempt in range(2):
-                conn = await self._connection(origin, timeouts.get("connect"))
-                try:
-                    response = await self._exchange(conn, request, body, timeouts)
-                except _StaleConnectionError:
-                    await self._discard(conn, release=False)
-                    if attempt == 0 and request.method.encode() in _IDEMPOTENT:
-                        continue
-                    raise httpx.RemoteProtocolError(
-                        "the server closed the connection before answering"
-                    ) from None
-                except BaseException:
-                    await self._discard(conn, release=False)
-                    raise
-                return response
-            raise AssertionError("unreachable")  # pragma: no cover
+            conn = await self._connection(origin, timeouts.get("connect"))
+            try:
+                return await self._exchange(conn, request, body, timeouts)
+            except _StaleConnectionError:
+                await self._discard(conn, release=False)
+                raise httpx.RemoteProtocolError(
+                    "the server closed the connection before answering"
+                ) from None
+            except BaseException:
+                await self._discard(conn, release=False)
+                raise
         except BaseException:
             slots.release()
             raise
@@ -348,7 +342,9 @@ class H11Transport(httpx.AsyncBaseTransport):
                 context = self._verify
             else:
                 context = httpx.create_ssl_context(verify=self._verify)
-                context.set_alpn_protocols(["http/1.1"])
+            # This pool speaks HTTP/1.1 only: never let the server pick h2 (httpcore sets the
+            # same list on the contexts it is handed).
+            context.set_alpn_protocols(["http/1.1"])
             self._ssl_context = context
         return self._ssl_context
 

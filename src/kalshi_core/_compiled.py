@@ -124,22 +124,20 @@ def _dict_of(convert: Convert) -> Convert:
 
 
 def _converter_for(hint: Any, converter: Any) -> Convert:
-    """A one-argument function structuring a non-``None`` value of type ``hint``."""
-    from kalshi_core._converter import _bool, _enum, _int
-
-    if hint is str:
-        return str
-    if hint is int:
-        return lambda v: v if type(v) is int else _int(v, int)
-    if hint is bool:
-        return lambda v: _bool(v, bool)
+    """A one-argument function structuring a non-``None`` value of type ``hint``: a fast path
+    for the common case in front of the converter's own hook for that type."""
+    if hint in (str, int, bool):
+        hook = converter.get_structure_hook(hint)
+        exact = hint
+        return lambda v: v if type(v) is exact else hook(v, exact)
     if hint is Decimal:
         return _decimal_from(converter.get_structure_hook(Decimal))
     if hint is datetime:
         return _datetime_from(converter.get_structure_hook(datetime))
     if isinstance(hint, type) and issubclass(hint, TolerantEnum):
         members = hint._value2member_map_
-        return lambda v: members.get(v) or _enum(v, hint)
+        enum_hook = converter.get_structure_hook(hint)
+        return lambda v: members.get(v) or enum_hook(v, hint)
     if compiles(hint):
         return compile_structure(hint, converter)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -154,7 +152,8 @@ def _converter_for(hint: Any, converter: Any) -> Convert:
 def _expression(hint: Any, v: str, index: int, namespace: dict[str, Any], converter: Any) -> str:
     """Source for the structured value of field ``index``, held in the local ``v``."""
     if hint is str:
-        return f"({v} if {v} is None or type({v}) is str else str({v}))"
+        namespace["_str"] = _converter_for(str, converter)
+        return f"({v} if {v} is None or type({v}) is str else _str({v}))"
     if hint is int:
         namespace["_int"] = _converter_for(int, converter)
         return f"({v} if {v} is None or type({v}) is int else _int({v}))"

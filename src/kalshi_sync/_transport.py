@@ -9,9 +9,10 @@ The sync client's default transport (httpx stays the public API: this plugs in a
   ``max_keepalive_connections`` stay idle, each for at most ``keepalive_expiry`` seconds;
 - a connection is checked before reuse: expired, or readable while idle (the server closed
   it), it is closed and another is taken;
-- an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE) whose connection closes before a
-  single byte of the answer arrived is sent once more on a new connection; any other failure is
-  raised as the matching ``httpx`` exception.
+- a connection that closes before a single byte of the answer arrived (the server closed it
+  as the request went out: an idle timeout racing the reuse) raises
+  ``httpx.RemoteProtocolError``; whether to resend is the client's retry policy's decision
+  (``kalshi_core.retry``), not the pool's, so every attempt is counted and signed afresh.
 
 Against httpcore's pool it saves about a quarter of the client's CPU per signed call on
 loopback (``bench/REPORT.md``). Thread-safe; TLS through ``ssl``; HTTP/1.1 only.
@@ -33,13 +34,12 @@ import httpx
 
 __all__ = ["H11Transport"]
 
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _READ_SIZE = 65536
 Origin = tuple[bytes, str, int]
 
 
 class _StaleConnectionError(Exception):
-    """The server closed the connection before answering (safe to resend if idempotent)."""
+    """The server closed the connection before a byte of the answer arrived."""
 
 
 class _Connection:
@@ -154,21 +154,17 @@ class H11Transport(httpx.BaseTransport):
             raise httpx.PoolTimeout("no connection slot became free in time")
         try:
             body = request.content if isinstance(request.stream, httpx.ByteStream) else None
-            for attempt in range(2):
-                conn = self._connection(origin, timeouts.get("connect"))
-                try:
-                    return self._exchange(conn, request, body, timeouts)
-                except _StaleConnectionError:
-                    conn.close()
-                    if attempt == 0 and request.method in _IDEMPOTENT:
-                        continue
-                    raise httpx.RemoteProtocolError(
-                        "the server closed the connection before answering"
-                    ) from None
-                except BaseException:
-                    conn.close()
-                    raise
-            raise AssertionError("unreachable")  # pragma: no cover
+            conn = self._connection(origin, timeouts.get("connect"))
+            try:
+                return self._exchange(conn, request, body, timeouts)
+            except _StaleConnectionError:
+                conn.close()
+                raise httpx.RemoteProtocolError(
+                    "the server closed the connection before answering"
+                ) from None
+            except BaseException:
+                conn.close()
+                raise
         except BaseException:
             self._slots.release()
             raise
@@ -228,7 +224,9 @@ class H11Transport(httpx.BaseTransport):
                 context = self._verify
             else:
                 context = httpx.create_ssl_context(verify=self._verify)
-                context.set_alpn_protocols(["http/1.1"])
+            # This pool speaks HTTP/1.1 only: never let the server pick h2 (httpcore sets the
+            # same list on the contexts it is handed).
+            context.set_alpn_protocols(["http/1.1"])
             self._ssl_context = context
         return self._ssl_context
 

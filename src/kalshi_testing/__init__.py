@@ -8,8 +8,11 @@ command line.
 
 from typing import TYPE_CHECKING, Any
 
-from kalshi_testing import _orders, _portfolio  # noqa: F401 - registers the handlers
+from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401 - handlers
+from kalshi_testing._engine import Ledger
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
+from kalshi_testing._faults import Fault, FaultPlan
+from kalshi_testing._ratelimit import FakeRateLimits
 from kalshi_testing._server import LoopbackServer
 
 if TYPE_CHECKING:
@@ -20,6 +23,10 @@ __all__ = [
     "Context",
     "FakeError",
     "FakeExchange",
+    "FakeRateLimits",
+    "Fault",
+    "FaultPlan",
+    "Ledger",
     "LoopbackServer",
     "handler",
     "mock_transport",
