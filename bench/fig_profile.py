@@ -97,13 +97,15 @@ def main() -> None:
         serialization.NoEncryption(),
     )
     with canned_server() as url:
-        client = kalshi_sync.Client(key_id="k", private_key=pem, base_url=url)
+        client = kalshi_sync.Client(key_id="k", private_key=pem, base_url=url, rate_limit=None)
         client.get_balance()
         out["sync get_balance x200"] = profile(lambda: [client.get_balance() for _ in range(200)])
         client.close()
 
         async def fanout() -> None:
-            async with kalshi_async.AsyncClient(key_id="k", private_key=pem, base_url=url) as c:
+            async with kalshi_async.AsyncClient(
+                key_id="k", private_key=pem, base_url=url, rate_limit=None
+            ) as c:
                 await asyncio.gather(*[c.get_balance() for _ in range(500)])
                 prof = cProfile.Profile()
                 prof.enable()

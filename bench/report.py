@@ -68,7 +68,11 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
         "keep-alive HTTP/1.1 over 127.0.0.1 to `bench/server.py`, an asyncio server in its "
         "own process answering canned bodies from memory (it does not verify signatures; "
         "the test suite's fake exchange does). Async contenders run their event loop in an "
-        "anyio blocking portal thread; CPU is the client process's (all threads)."
+        "anyio blocking portal thread; CPU is the client process's (all threads). Our "
+        "clients' own pacing to the account's rate-limit tier (on by default: 200 reads/s at "
+        "the basic tier) is switched off (`rate_limit=None`): the official SDKs have none, and "
+        "the figures measure cost, not pacing. Our retry policy stays on (it costs nothing "
+        "when nothing fails)."
     )
     w(
         "- Idle-then-burst: a fresh client fires a burst (filling its pool), sits idle longer "
@@ -217,23 +221,25 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
 
 NOTES = """\
 - **Parse.** Our side is JSON decoding (orjson, C) plus one compiled Python function per model
-  that fetches every field with one C-level `map(dict.get, keys)` pass, checks its type inline
-  and builds `Decimal` and aware `datetime` values (interned decimals; `datetime.fromisoformat`);
-  theirs is stdlib `json` plus pydantic-core (Rust) validating into models that keep money as
-  strings. The profile puts about half of our time in the compiled structuring functions (pure
-  Python bytecode, roughly 100 ns per field on this machine) and a quarter in decoding. What
-  would close a remaining gap: decode straight into typed values in C (msgspec's decoder can
-  target attrs classes, with `Decimal` and `datetime` support), keeping the compiled Python path
-  as the fallback for unknown enum values, non-finite decimals and naive times.
-- **Sequential calls.** Every client pays the RSA-2048 signature (figure 4; it dwarfs Ed25519),
-  so ratios between clients are compressed towards 1. Beyond the signature our sync client's time
-  is httpx's (request building, URL parsing, headers) and httpcore/h11's; the official sync
-  client sits on urllib3, which does less per request. Our CPU per call is within a few percent
-  of bare httpx: the SDK itself adds little. Closing the rest means a leaner sync transport (the
-  same h11 pool as `H11Transport`, over blocking sockets) or a leaner client than
-  `httpx.Client.request` under our own `_run`.
-- **Fan-out.** Stock `httpx.AsyncClient` (httpcore's pool) is the slow row of figure 3 and fails
-  calls in the idle-then-burst case; `H11Transport` (our default async transport) replaces it.
-  Under asyncio it reads through a plain asyncio protocol instead of anyio's socket stream, which
-  pauses and resumes reading on every receive (2.4× the round-trip latency on loopback).
+  (`kalshi_core/_compiled.py`) that fetches every field with one C-level `map(dict.get, keys)`
+  pass, checks its type inline and builds `Decimal` and aware `datetime` values (interned
+  decimals, `datetime.fromisoformat`), falling back to the converter's own hooks for anything
+  unusual and to the detailed converter to name a bad field. Theirs is stdlib `json` plus
+  pydantic-core (Rust) validating into models that keep money as strings. The profile puts about
+  half of our time in the compiled functions (pure Python bytecode, on the order of 100 ns per
+  field here) and most of the rest in decoding. What would close a remaining gap: decoding
+  straight into typed values in C (msgspec's decoder targets attrs classes and knows `Decimal`
+  and `datetime`), with the compiled Python path kept as the fallback for unknown enum values,
+  non-finite decimals and naive times.
+- **Sequential calls.** Every client pays the RSA-2048 signature (figure 4; Ed25519 costs a
+  tenth of it), which compresses the ratios between clients towards 1. Both of our clients run
+  on our own h11 connection pools (`kalshi_sync.H11Transport`, `kalshi_async.H11Transport`)
+  plugged into httpx; the "stock httpx transport" row shows what httpcore's pool would cost.
+  What remains beyond the signature is httpx's request and response models and h11's parsing
+  (see the profile); the SDK's own code (building the call, signing, parsing) is a few percent.
+- **Fan-out.** Stock `httpx.AsyncClient` (httpcore's pool) is the slow row of figure 3 and
+  the slow second burst; `H11Transport` replaces it as our default: a FIFO slot semaphore,
+  a per-origin stack of idle connections checked for staleness before reuse, and, under
+  asyncio, reads through a plain asyncio protocol rather than anyio's socket stream (which
+  pauses and resumes reading around every receive: 2.4x the round-trip latency on loopback).
 """
