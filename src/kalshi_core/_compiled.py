@@ -65,8 +65,33 @@ def _optional_of(hint: Any) -> Any:
     return None
 
 
-_DECIMALS: dict[str, Decimal] = {}
 _DECIMALS_MAX = 1 << 16
+
+
+class _Table(dict[Any, Any]):
+    """A lookup table whose misses go to ``convert``: ``table[value]`` is one C-level dict
+    lookup for a value seen before (a known enum value, an interned decimal string), and a call
+    to ``convert`` otherwise (which raises for a value that does not fit)."""
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Convert, entries: Any = ()) -> None:
+        super().__init__(entries)
+        self.convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        return self.convert(value)
+
+
+_DECIMALS: _Table | None = None
+
+
+def _decimal_table(checked: Callable[[Any, Any], Decimal]) -> _Table:
+    """The interning table of decimal strings (one per process)."""
+    global _DECIMALS
+    if _DECIMALS is None:
+        _DECIMALS = _Table(_decimal_from(checked))
+    return _DECIMALS
 
 
 def _decimal_from(checked: Callable[[Any, Any], Decimal]) -> Convert:
@@ -81,8 +106,9 @@ def _decimal_from(checked: Callable[[Any, Any], Decimal]) -> Convert:
         if type(value) is str:
             result = Decimal(value)
             if result.is_finite():
-                if len(_DECIMALS) < _DECIMALS_MAX:
-                    _DECIMALS[value] = result
+                table = _DECIMALS
+                if table is not None and len(table) < _DECIMALS_MAX:
+                    table[value] = result
                 return result
         return checked(value, Decimal)
 
@@ -163,11 +189,11 @@ def _expression(hint: Any, v: str, index: int, namespace: dict[str, Any], conver
     namespace[f"_f{index}"] = _converter_for(hint, converter)
     if isinstance(hint, type) and issubclass(hint, TolerantEnum):
         # A known value is one dict lookup; anything else goes through the enum hook.
-        namespace[f"_m{index}"] = hint._value2member_map_.get
-        return f"(None if {v} is None else (_m{index}({v}) or _f{index}({v})))"
+        namespace[f"_m{index}"] = _Table(namespace[f"_f{index}"], hint._value2member_map_)
+        return f"(None if {v} is None else _m{index}[{v}])"
     if hint is Decimal:
-        found = f"(d := _decimals({v})) is not None"
-        return f"(None if {v} is None else (d if {found} else _f{index}({v})))"
+        namespace["_decimals"] = _decimal_table(converter.get_structure_hook(Decimal))
+        return f"(None if {v} is None else _decimals[{v}])"
     if hint is datetime:
         return (
             f"(None if {v} is None else (d if type({v}) is str and (d := _fromisoformat({v}))"
@@ -190,7 +216,6 @@ def compile_structure(cls: type, converter: Any) -> Callable[..., Any]:
     namespace: dict[str, Any] = {
         "_cls": cls,
         "_keys": tuple(f.name for f in fields),
-        "_decimals": _DECIMALS.get,
         "_fromisoformat": _fromisoformat,
     }
     names = [f"v{i}" for i in range(len(fields))]
