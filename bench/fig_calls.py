@@ -69,6 +69,8 @@ def run(url: str, calls: int, rounds: int) -> dict[str, Any]:
                 "server_cpu_us_per_request": (after["cpu"] - before["cpu"]) / served * 1e6,
                 "contenders": {
                     name: {
+                        "wall_rounds": s.wall,
+                        "cpu_rounds": s.cpu,
                         "calls_per_s": summary([calls / w for w in s.wall]),
                         "cpu_us_per_call": summary([c / calls * 1e6 for c in s.cpu]),
                         "wall_us_per_call": summary([w / calls * 1e6 for w in s.wall]),

@@ -84,6 +84,7 @@ def run(url: str, n: int, rounds: int) -> dict[str, Any]:
         "pause_s": PAUSE,
         "fanout": {
             name: {
+                "wall_rounds": s.wall,
                 "calls_per_s": summary([n / w for w in s.wall]),
                 "cpu_us_per_call": summary([c / n * 1e6 for c in s.cpu]),
                 "failed": failures[name],
