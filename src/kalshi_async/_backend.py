@@ -6,7 +6,7 @@ import threading
 
 import anyio
 
-__all__ = ["Lock", "ThreadLock", "sleep"]
+__all__ = ["Lock", "Slots", "ThreadLock", "sleep"]
 
 Lock = anyio.Lock
 #: Guards the rate limiter's state; never held across an await, so a plain lock serves
@@ -16,3 +16,27 @@ ThreadLock = threading.Lock
 
 async def sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
+
+
+class Slots:
+    """At most ``n`` requests between signing and their answer (the pool's connection count):
+    a request waits here, unsigned, rather than signed in the pool's queue where its timestamp
+    would go stale. ``try_acquire`` is the allocation-free fast path."""
+
+    __slots__ = ("_sem",)
+
+    def __init__(self, n: int) -> None:
+        self._sem = anyio.Semaphore(n)
+
+    def try_acquire(self) -> bool:
+        try:
+            self._sem.acquire_nowait()
+        except anyio.WouldBlock:
+            return False
+        return True
+
+    async def acquire(self) -> None:
+        await self._sem.acquire()
+
+    def release(self) -> None:
+        self._sem.release()

@@ -54,9 +54,11 @@ T = TypeVar("T")
 
 #: Connect 5 s; read, write and pool 10 s.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0, pool=10.0)
-#: At most 100 connections, 20 kept alive for 30 s.
+#: At most 100 connections, all of which may be kept alive (idle ones close after 30 s). Keeping
+#: fewer alive than the pool holds makes a burst churn connections: httpx closes the idle
+#: surplus before handing connections to queued requests, which then open new ones.
 DEFAULT_LIMITS = httpx.Limits(
-    max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0
+    max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0
 )
 
 logger = logging.getLogger("kalshi")
@@ -174,6 +176,8 @@ class AsyncClient(Surface, AsyncRunner):
         elif transport is not None:
             raise ValueError("pass http_client or transport, not both")
         self._http = http_client
+        # Requests in flight never outnumber the pool's connections (see _backend.Slots).
+        self._slots = _backend.Slots(limits.max_connections or 100)
         self._closed = False
 
     @classmethod
@@ -272,31 +276,38 @@ class AsyncClient(Surface, AsyncRunner):
                 if wait > 0.0:
                     await _backend.sleep(wait)
             attempt += 1
-            signed_at = offset.now(self._clock())
-            request = call.to_request(self.base_url, self._credentials, signed_at)
             response: Response | None = None
             failure: Failure | None = None
             error: KalshiError | None = None
-            started = time.monotonic()
+            slots = self._slots
+            if not slots.try_acquire():
+                await slots.acquire()
             try:
-                answer = await self._http.request(
-                    request.method,
-                    request.url,
-                    headers=request.headers,
-                    content=request.body or None,
-                    timeout=self._timeout,
-                )
-            except httpx.TransportError as exc:
-                failure, error = _failure(exc, request.method, call.path)
-            else:
-                response = Response(
-                    status=answer.status_code,
-                    headers=tuple(answer.headers.multi_items()),
-                    body=answer.content,
-                )
-                if not offset.sampled:
-                    offset.observe(response.header("date"), self._clock())
-            latency = time.monotonic() - started
+                # Signed only once a connection slot is ours, so the timestamp is fresh.
+                signed_at = offset.now(self._clock())
+                request = call.to_request(self.base_url, self._credentials, signed_at)
+                started = time.monotonic()
+                try:
+                    answer = await self._http.request(
+                        request.method,
+                        request.url,
+                        headers=request.headers,
+                        content=request.body or None,
+                        timeout=self._timeout,
+                    )
+                except httpx.TransportError as exc:
+                    failure, error = _failure(exc, request.method, call.path)
+                else:
+                    response = Response(
+                        status=answer.status_code,
+                        headers=tuple(answer.headers.multi_items()),
+                        body=answer.content,
+                    )
+                    if not offset.sampled:
+                        offset.observe(response.header("date"), self._clock())
+                latency = time.monotonic() - started
+            finally:
+                slots.release()
             if response is not None and 200 <= response.status < 300:
                 if self._on_attempt is not None or logger.isEnabledFor(_DEBUG):
                     self._observe(request, response, None, attempt, latency, None)
