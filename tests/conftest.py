@@ -18,8 +18,9 @@ from typing import Any
 
 import anyio
 import anyio.from_thread
-import attrs
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import kalshi_async
 import kalshi_sync
@@ -155,27 +156,28 @@ def fake() -> FakeExchange:
 
 
 @pytest.fixture(scope="session")
-def rsa_pems() -> tuple[bytes, Any]:
-    """One RSA-2048 key for the whole session (private PEM, public key): generating and
-    loading a key per test is slow."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
+def rsa_pem() -> bytes:
+    """One RSA-2048 private key (PEM) for the whole session: key generation is slow."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    return pem, key.public_key()
+
+
+@pytest.fixture(scope="session")
+def rsa_pems(rsa_pem: bytes) -> tuple[bytes, Any]:
+    """The session's key as (private PEM, public key)."""
+    private = serialization.load_pem_private_key(rsa_pem, None)
+    return rsa_pem, private.public_key()
 
 
 @pytest.fixture
-def account(fake: FakeExchange, rsa_pems: tuple[bytes, Any]) -> ApiKey:
+def account(fake: FakeExchange, rsa_pem: bytes) -> ApiKey:
     """A user with $1,000 and an RSA key (the session's key, under a fresh key id)."""
-    pem, public = rsa_pems
+    public = serialization.load_pem_private_key(rsa_pem, None).public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
     key = fake.add_user(balance=Decimal("1000"), public_key=public)
-    return attrs.evolve(key, private_key_pem=pem)
+    return ApiKey(key_id=key.key_id, user_id=key.user_id, private_key_pem=rsa_pem)
 
 
 @pytest.fixture

@@ -40,10 +40,10 @@ def test_create_rests_and_reserves_collateral(
     assert ack.order_id
     assert ack.fill_count == Decimal("0")
     assert ack.remaining_count == Decimal("10")
-    # A bid at 0.56 for 10 contracts holds 5.60 dollars; an ask at 0.56 holds 10 * 0.44.
+    # A bid at 0.56 for 10 contracts holds 5.60 dollars; an ask at 0.60 holds 10 * 0.40.
     assert fake.balance(account.user_id) == Decimal("994.40")
-    harness.run(lambda c: place(c, "0.56", "10", side="ask"), client)
-    assert fake.balance(account.user_id) == Decimal("990.00")
+    harness.run(lambda c: place(c, "0.60", "10", side="ask"), client)
+    assert fake.balance(account.user_id) == Decimal("990.40")
     order = harness.run(lambda c: c.get_order(ack.order_id), client).order
     assert order.status == models.OrderStatus.RESTING
     assert order.book_side == models.BookSide.BID

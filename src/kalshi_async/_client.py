@@ -201,7 +201,7 @@ class AsyncClient(Surface, AsyncRunner):
         on_attempt: Callable[[Attempt], None] | None = _UNSET,
     ) -> AsyncClient:
         """A cheap copy with other per-call options, sharing this client's connection pool,
-        rate limiter and clock correction (``client.with_options(timeout=2).get_balance()``).
+        rate limiter and clock correction (``client.with_options(timeout=2).get_fills()``).
         Closing the copy does nothing; close the original."""
         new = object.__new__(type(self))
         state = {k: v for k, v in self.__dict__.items() if k.startswith("_")}
@@ -261,7 +261,7 @@ class AsyncClient(Surface, AsyncRunner):
         return f"{type(self).__name__}(base_url={self.base_url!r}, key_id={key!r})"
 
     def __reduce__(self) -> Any:
-        raise TypeError(f"{type(self).__name__} holds credentials and sockets: not picklable")
+        raise TypeError(f"{type(self).__name__} holds credentials and sockets; cannot be pickled")
 
     async def _run(self, call: Call[T]) -> T:
         """Send ``call`` until it succeeds or the retry policy gives up; parse the answer."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 
-__all__ = ["Headers", "Request", "Response", "redacted_headers"]
+__all__ = ["Headers", "Request", "Response", "find_header", "redacted_headers"]
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -20,9 +20,13 @@ def redacted_headers(headers: Headers) -> Headers:
     return tuple((k, "<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers)
 
 
-def to_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return tuple((str(k), str(v)) for k, v in items)
+def find_header(headers: Headers, name: str) -> str | None:
+    """The first value of header ``name`` (case-insensitive), or ``None``."""
+    lname = name.lower()
+    for k, v in headers:
+        if k.lower() == lname:
+            return v
+    return None
 
 
 @attrs.frozen(repr=False)
@@ -50,11 +54,8 @@ class Request:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for k, v in self.headers:
-            if k.lower() == lname:
-                return v
-        return None
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        return find_header(self.headers, name)
 
     def with_headers(self, extra: Iterable[tuple[str, str]]) -> Request:
         extra = tuple(extra)
@@ -82,11 +83,8 @@ class Response:
     body: bytes = b""
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for k, v in self.headers:
-            if k.lower() == lname:
-                return v
-        return None
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        return find_header(self.headers, name)
 
     def __repr__(self) -> str:
         return f"Response(status={self.status}, body=<{len(self.body)} bytes>)"

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import itertools
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -33,26 +33,28 @@ from kalshi_core import Request, Response
 from kalshi_core._optable import OPERATIONS
 from kalshi_core._schema import Operation
 from kalshi_core.credentials import signing_message
+from kalshi_testing._engine import Engine, Ledger, fee
+from kalshi_testing._errors import FakeError
 from kalshi_testing._state import Market, Order, PublicKey, User
 from kalshi_testing._wire import error_body
 
 if TYPE_CHECKING:
     from kalshi_testing._ratelimit import FakeRateLimits
 
-__all__ = ["BASE_PATH", "Context", "FakeError", "FakeExchange", "Handler", "handler"]
+__all__ = [
+    "BASE_PATH",
+    "Context",
+    "FakeError",
+    "FakeExchange",
+    "Handler",
+    "decode_cursor",
+    "encode_cursor",
+    "handler",
+    "page",
+    "require",
+]
 
 BASE_PATH = "/trade-api/v2"
-
-
-class FakeError(Exception):
-    """Raised by a handler to answer an error in Kalshi's shape."""
-
-    def __init__(self, status: int, code: str, message: str, details: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
 
 
 @attrs.define
@@ -85,10 +87,21 @@ class Context:
             raise FakeError(400, "invalid_parameters", f"{name} out of range")
         return value
 
+    def subaccount_arg(self, *, default_primary: bool) -> int | None:
+        """The ``subaccount`` query parameter (0-63); omitted means 0 or "all" (None)."""
+        value = self.int_arg("subaccount", None, 0, 63)
+        if value is None and default_primary:
+            return 0
+        return value
+
     @property
     def me(self) -> User:
         assert self.user is not None
         return self.user
+
+    @property
+    def engine(self) -> Engine:
+        return self.exchange.engine
 
 
 Handler = Callable[[Context], tuple[int, Any]]
@@ -149,23 +162,51 @@ class FakeExchange:
     """A stateful, in-memory Kalshi Trade API v2 for tests and demos.
 
     Register users and keys with :meth:`add_user`, markets with :meth:`add_market`, then route
-    requests to :meth:`handle`. All state changes happen under one lock, so the loopback
-    server's threads can share an instance.
+    requests to :meth:`handle`. Tests drive the world around the user with
+    :meth:`seed_liquidity` (other participants' resting orders), :meth:`settle`,
+    :meth:`pause_trading` / :meth:`resume_trading`, :meth:`deposit` / :meth:`withdraw`, and
+    check the books with :meth:`ledger` / :meth:`check_ledger`. All state lives in
+    :attr:`engine` and changes under one lock, so the loopback server's threads can share an
+    instance.
+
+    ``legacy_fields=True`` makes order records also carry the integer cents and counts that
+    responses had before March 2026 (``yes_price``, ``fill_count``, ...), as in seed 003.
     """
 
     def __init__(
-        self, *, timestamp_tolerance: float = 10.0, rate_limits: FakeRateLimits | None = None
+        self,
+        *,
+        timestamp_tolerance: float = 10.0,
+        legacy_fields: bool = False,
+        clock: Callable[[], float] = time.time,
+        rate_limits: FakeRateLimits | None = None,
     ) -> None:
         self.timestamp_tolerance = timestamp_tolerance
+        self.legacy_fields = legacy_fields
+        self.engine = Engine()
+        self._clock = clock
         #: Kalshi's token buckets, enforced with 429s when set (off by default).
         self.rate_limits = rate_limits
-        self.users: dict[str, User] = {}
-        self.markets: dict[str, Market] = {}
-        self.orders: dict[str, Order] = {}
         self._key_owner: dict[str, str] = {}
         self._lock = threading.RLock()
-        self._sequence = itertools.count(1)
+        self._house: str | None = None
+        self._funded: set[str] = set()
         self.requests_seen = 0
+
+    @property
+    def users(self) -> dict[str, User]:
+        return self.engine.users
+
+    @property
+    def markets(self) -> dict[str, Market]:
+        return self.engine.markets
+
+    @property
+    def orders(self) -> dict[str, Order]:
+        return self.engine.orders
+
+    def _now(self, now: float | None) -> float:
+        return self._clock() if now is None else now
 
     # -- set-up ---------------------------------------------------------------------------------
     def add_user(
@@ -176,17 +217,25 @@ class FakeExchange:
         public_key: PublicKey | bytes | None = None,
         key_id: str | None = None,
     ) -> ApiKey:
-        """Create a user with ``balance`` dollars in the primary account and one API key.
+        """Create a user, deposit ``balance`` dollars in its primary account, add one API key.
 
         With no ``public_key``, the fake generates an RSA-2048 key pair and the returned
-        ``ApiKey`` carries the private PEM for the client.
+        ``ApiKey`` carries the private PEM for the client. The deposit shows in GetDeposits.
         """
         with self._lock:
             user_id = user_id or str(uuid.uuid4())
-            user = self.users.get(user_id) or User(user_id=user_id)
-            self.users[user_id] = user
-            user.balances[0] = Decimal(balance)
+            self._ensure_user(user_id)
+            amount = Decimal(balance)
+            if amount > 0:
+                self.engine.deposit(user_id, amount, self._clock())
             return self.add_key(user_id, public_key=public_key, key_id=key_id)
+
+    def _ensure_user(self, user_id: str) -> User:
+        user = self.engine.users.get(user_id)
+        if user is None:
+            user = User(user_id=user_id)
+            self.engine.users[user_id] = user
+        return user
 
     def add_key(
         self,
@@ -212,22 +261,140 @@ class FakeExchange:
             public_key = loaded
         key_id = key_id or str(uuid.uuid4())
         with self._lock:
-            self.users[user_id].keys[key_id] = public_key
+            self.engine.users[user_id].keys[key_id] = public_key
             self._key_owner[key_id] = user_id
         return ApiKey(key_id=key_id, user_id=user_id, private_key_pem=private_pem)
 
     def add_market(
-        self, ticker: str, *, event_ticker: str | None = None, tick: Decimal | str = "0.01"
+        self,
+        ticker: str,
+        *,
+        event_ticker: str | None = None,
+        tick: Decimal | str = "0.01",
+        taker_fee_rate: Decimal | str = "0.07",
+        maker_fee_rate: Decimal | str = "0",
     ) -> Market:
-        """Open a binary market (YES book) with the given price grid."""
+        """Open a binary market (YES book) with the given price grid and fee rates.
+
+        The event defaults to the ticker without its last ``-`` segment. Fees per fill are
+        ``ceil_to_cent(rate * contracts * P * (1 - P))``.
+        """
         with self._lock:
             event = event_ticker or ticker.rsplit("-", 1)[0]
-            market = Market(ticker=ticker, event_ticker=event, tick=Decimal(tick))
-            self.markets[ticker] = market
+            market = Market(
+                ticker=ticker,
+                event_ticker=event,
+                tick=Decimal(tick),
+                taker_fee_rate=Decimal(taker_fee_rate),
+                maker_fee_rate=Decimal(maker_fee_rate),
+            )
+            self.engine.add_market(market)
             return market
 
-    def next_sequence(self) -> int:
-        return next(self._sequence)
+    # -- the world around the user ------------------------------------------------------------
+    def seed_liquidity(
+        self,
+        ticker: str,
+        side: str,
+        price: Decimal | str,
+        count: Decimal | str | int,
+        *,
+        user_id: str | None = None,
+        subaccount: int = 0,
+        now: float | None = None,
+    ) -> Order:
+        """Place another participant's good-till-canceled order on the YES book.
+
+        ``side`` is ``bid`` (buy YES) or ``ask`` (sell YES = buy NO at ``1 - price``). Without
+        ``user_id`` the order belongs to a built-in market maker; a ``user_id`` the exchange
+        does not know yet becomes a new participant (no API key). Either kind is funded just
+        enough for the order, and the funding is recorded as a deposit, so the ledger still
+        balances; a known user (one made by :meth:`add_user`) trades from its own balance.
+        The order trades at once with anything it crosses (it is the taker then) and rests
+        otherwise; the returned ``Order`` is live state. Self-trade prevention is
+        ``taker_at_cross``: a participant's order never trades with its own.
+        """
+        if side not in ("bid", "ask"):
+            raise ValueError("side must be 'bid' or 'ask'")
+        limit = Decimal(price)
+        contracts = Decimal(count)
+        with self._lock:
+            at = self._now(now)
+            market = self.engine.market(ticker)
+            if user_id is None:
+                if self._house is None:
+                    self._house = "market-maker-" + uuid.uuid4().hex[:8]
+                user_id = self._house
+            if user_id not in self.engine.users or user_id in self._funded:
+                if subaccount != 0:
+                    raise ValueError("a funded participant trades from its primary account")
+                self._ensure_user(user_id)
+                self._funded.add(user_id)
+                collateral = limit if side == "bid" else 1 - limit
+                rate = max(market.taker_fee_rate, market.maker_fee_rate)
+                self.engine.deposit(
+                    user_id, collateral * contracts + fee(rate, contracts, limit), at
+                )
+            order = Order(
+                order_id=str(uuid.uuid4()),
+                user_id=user_id,
+                ticker=ticker,
+                book_side="bid" if side == "bid" else "ask",
+                price=limit,
+                initial=contracts,
+                created=at,
+                subaccount=subaccount,
+                self_trade_prevention_type="taker_at_cross",
+            )
+            self.engine.place(order, at)
+            return order
+
+    def settle(
+        self,
+        ticker: str,
+        result: str,
+        *,
+        value: Decimal | str | None = None,
+        now: float | None = None,
+    ) -> None:
+        """Settle ``ticker``: ``"yes"``, ``"no"``, or ``"scalar"`` with ``value`` (dollars one
+        YES contract pays, 0..1). Resting orders are canceled and every position is paid."""
+        with self._lock:
+            amount = None if value is None else Decimal(value)
+            self.engine.settle(ticker, result, amount, self._now(now))
+
+    def pause_trading(self, ticker: str | None = None, *, now: float | None = None) -> None:
+        """Pause one market (or all): ``cancel_order_on_pause`` orders are canceled, and new
+        orders and amends get 503 ``trading_is_paused`` until :meth:`resume_trading`."""
+        with self._lock:
+            tickers = [ticker] if ticker else list(self.engine.markets)
+            self.engine.pause(tickers, self._now(now))
+
+    def resume_trading(self, ticker: str | None = None) -> None:
+        with self._lock:
+            self.engine.resume([ticker] if ticker else list(self.engine.markets))
+
+    def deposit(self, user_id: str, amount: Decimal | str, *, now: float | None = None) -> None:
+        """Credit a user's primary account (recorded as an applied ACH deposit)."""
+        with self._lock:
+            self.engine.deposit(user_id, Decimal(amount), self._now(now))
+
+    def withdraw(self, user_id: str, amount: Decimal | str, *, now: float | None = None) -> None:
+        """Debit a user's primary account (recorded as an applied ACH withdrawal)."""
+        with self._lock:
+            self.engine.withdraw(user_id, Decimal(amount), self._now(now))
+
+    def ledger(self) -> Ledger:
+        """The exchange's books; see ``kalshi_testing._engine`` for the invariants."""
+        with self._lock:
+            return self.engine.ledger()
+
+    def check_ledger(self) -> Ledger:
+        """The ledger, or ``AssertionError`` naming every invariant that does not hold."""
+        ledger = self.ledger()
+        if ledger.problems:
+            raise AssertionError("ledger out of balance: " + "; ".join(ledger.problems))
+        return ledger
 
     # -- the sans-IO entry point ------------------------------------------------------------------
     def handle(self, request: Request, now: float) -> Response:
@@ -239,6 +406,7 @@ class FakeExchange:
                 if refused is not None:
                     return attrs.evolve(refused, headers=(*refused.headers, _date(now)))
             try:
+                self.engine.advance(now)
                 status, payload = self._dispatch(request, now)
             except FakeError as exc:
                 status, payload = exc.status, error_body(exc.code, exc.message, exc.details)
@@ -341,11 +509,11 @@ class FakeExchange:
     def balance(self, user_id: str, subaccount: int = 0) -> Decimal:
         """A user's available balance in dollars."""
         with self._lock:
-            return self.users[user_id].balance(subaccount)
+            return self.engine.users[user_id].balance(subaccount)
 
     def orders_of(self, user_id: str) -> list[Order]:
         with self._lock:
-            return [o for o in self.orders.values() if o.user_id == user_id]
+            return [o for o in self.engine.orders.values() if o.user_id == user_id]
 
 
 def _date(now: float) -> tuple[str, str]:

@@ -1,202 +1,166 @@
-"""The fake's order endpoints: V2 writes on the YES book, and the shared order reads."""
+"""The fake's order endpoints: V2 writes on the YES book, the shared order reads and queue
+positions. Handlers are thin: parse, call the engine, render."""
 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from kalshi_testing._exchange import Context, FakeError, handler, page, require
+from kalshi_testing._engine import Execution
+from kalshi_testing._errors import FakeError
+from kalshi_testing._exchange import Context, handler, page
+from kalshi_testing._parse import (
+    PRICE_PLACES,
+    body_of,
+    boolean,
+    count_value,
+    fixed,
+    on_grid,
+    optional_fixed,
+    optional_integer,
+    string,
+    subaccount_of,
+)
+from kalshi_testing._render import execution_ack, order_json
 from kalshi_testing._state import Order
-from kalshi_testing._wire import count_fp, iso, price
+from kalshi_testing._wire import count_fp
 
-__all__ = ["order_json"]
+__all__ = [
+    "MAX_BATCH",
+    "amend",
+    "batch_items",
+    "decrease_target",
+    "own_order",
+    "resting_order",
+    "submit",
+]
 
+MAX_BATCH = 20
 _TIFS = ("fill_or_kill", "good_till_canceled", "immediate_or_cancel")
 _STPS = ("taker_at_cross", "maker")
 
 
-def order_json(order: Order) -> dict[str, Any]:
-    """An order as spec 3.31's ``Order`` schema describes it."""
-    yes = order.price
-    bid = order.book_side == "bid"
-    out: dict[str, Any] = {
-        "order_id": order.order_id,
-        "user_id": order.user_id,
-        "client_order_id": order.client_order_id or "",
-        "ticker": order.ticker,
-        "side": "yes",
-        "action": "buy" if bid else "sell",
-        "outcome_side": "yes" if bid else "no",
-        "book_side": order.book_side,
-        "type": "limit",
-        "status": order.status,
-        "yes_price_dollars": price(yes),
-        "no_price_dollars": price(Decimal(1) - yes),
-        "fill_count_fp": count_fp(order.filled),
-        "remaining_count_fp": count_fp(order.remaining),
-        "initial_count_fp": count_fp(order.initial),
-        "taker_fill_cost_dollars": price(order.taker_fill_cost),
-        "maker_fill_cost_dollars": price(order.maker_fill_cost),
-        "taker_fees_dollars": price(order.taker_fees),
-        "maker_fees_dollars": price(order.maker_fees),
-        "expiration_time": iso(order.expiration_ts) if order.expiration_ts else None,
-        "created_time": iso(order.created),
-        "last_update_time": iso(order.updated or order.created),
-        "self_trade_prevention_type": order.self_trade_prevention_type,
-        "order_group_id": order.order_group_id,
-        "cancel_order_on_pause": order.cancel_order_on_pause,
-        "subaccount_number": order.subaccount,
-        "exchange_index": order.exchange_index,
-    }
-    return out
+def own_order(ctx: Context, order_id: str, subaccount: int | None = None) -> Order:
+    """The caller's order ``order_id`` (in ``subaccount`` when given); 404 otherwise."""
+    order = ctx.engine.orders.get(order_id)
+    if order is None or order.user_id != ctx.me.user_id:
+        raise FakeError(404, "not_found", "order not found")
+    if subaccount is not None and order.subaccount != subaccount:
+        raise FakeError(404, "not_found", "order not found in this subaccount")
+    return order
 
 
-def _decimal(body: dict[str, Any], name: str, places: int) -> Decimal:
-    raw = require(body, name)
-    if not isinstance(raw, str):
-        raise FakeError(400, "invalid_parameters", f"{name} must be a string")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise FakeError(400, "invalid_parameters", f"{name} is not a number") from None
-    exponent = value.as_tuple().exponent
-    if not value.is_finite() or (isinstance(exponent, int) and -exponent > places):
-        raise FakeError(400, "invalid_parameters", f"{name} has too many decimal places")
-    return value
+def resting_order(ctx: Context, order_id: str, subaccount: int | None = None) -> Order:
+    order = own_order(ctx, order_id, subaccount)
+    if order.remaining <= 0:
+        raise FakeError(404, "not_found", "order is not resting")
+    return order
 
 
-def _subaccount(value: Any) -> int:
-    if value is None:
-        return 0
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 63:
-        raise FakeError(400, "invalid_parameters", "subaccount must be 0-63")
-    return value
+def batch_items(body: dict[str, Any], name: str) -> list[Any]:
+    """A batch's list: 1 to 20 items, else 400 for the whole request."""
+    items = body.get(name)
+    if not isinstance(items, list) or not items:
+        raise FakeError(400, "invalid_parameters", f"{name} must be a non-empty list", name)
+    if len(items) > MAX_BATCH:
+        raise FakeError(
+            400, "invalid_parameters", f"a batch holds at most {MAX_BATCH} orders", name
+        )
+    return items
+
+
+def _exchange_index(body: dict[str, Any]) -> None:
+    optional_integer(body, "exchange_index", -1)
+
+
+def submit(ctx: Context, order: Order, *, max_cost: Decimal | None = None) -> Execution:
+    """Place a built order for the caller: duplicate ``client_order_id`` is a 409."""
+    if ctx.engine.client_order_id_taken(order.user_id, order.client_order_id):
+        raise FakeError(
+            409, "order_already_exists", "an order with this client_order_id already exists"
+        )
+    return ctx.engine.place(order, ctx.now, max_cost=max_cost)
+
+
+def _v2_order(ctx: Context, body: Any) -> Order:
+    if not isinstance(body, dict):
+        raise FakeError(400, "invalid_parameters", "each order must be a JSON object")
+    ticker = string(body, "ticker")
+    assert ticker is not None
+    market = ctx.engine.market(ticker)
+    side = string(body, "side")
+    if side not in ("bid", "ask"):
+        raise FakeError(400, "invalid_parameters", "side must be bid or ask", "side")
+    limit = on_grid(market, fixed(body, "price", PRICE_PLACES))
+    count = count_value(fixed(body, "count"))
+    tif = string(body, "time_in_force")
+    if tif not in _TIFS:
+        raise FakeError(400, "invalid_parameters", "unknown time_in_force", "time_in_force")
+    stp = string(body, "self_trade_prevention_type")
+    if stp not in _STPS:
+        raise FakeError(
+            400,
+            "invalid_parameters",
+            "unknown self_trade_prevention_type",
+            "self_trade_prevention_type",
+        )
+    expiration = optional_integer(body, "expiration_time", 0)
+    if expiration is not None and tif == "immediate_or_cancel":
+        raise FakeError(
+            400, "invalid_order", "expiration_time cannot be used with immediate_or_cancel"
+        )
+    _exchange_index(body)
+    return Order(
+        order_id=str(uuid.uuid4()),
+        user_id=ctx.me.user_id,
+        ticker=ticker,
+        book_side="bid" if side == "bid" else "ask",
+        price=limit,
+        initial=count,
+        created=ctx.now,
+        subaccount=subaccount_of(body),
+        client_order_id=string(body, "client_order_id", required=False),
+        time_in_force=tif,
+        self_trade_prevention_type=stp,
+        post_only=boolean(body, "post_only"),
+        reduce_only=boolean(body, "reduce_only"),
+        cancel_order_on_pause=boolean(body, "cancel_order_on_pause"),
+        order_group_id=string(body, "order_group_id", required=False),
+        expiration_ts=expiration or None,
+    )
 
 
 @handler("CreateOrderV2")
 def create_order_v2(ctx: Context) -> tuple[int, Any]:
-    body = ctx.body if isinstance(ctx.body, dict) else {}
-    return 201, _place_v2(ctx, body)
+    execution = submit(ctx, _v2_order(ctx, body_of(ctx)))
+    return 201, execution_ack(execution, ctx.now)
 
 
 @handler("BatchCreateOrdersV2")
 def batch_create_orders_v2(ctx: Context) -> tuple[int, Any]:
-    """Each order is placed on its own; one that fails carries its error inside the 201."""
-    body = ctx.body if isinstance(ctx.body, dict) else {}
-    orders = require(body, "orders")
-    if not isinstance(orders, list) or not 1 <= len(orders) <= 20:
-        raise FakeError(400, "invalid_parameters", "orders must hold 1 to 20 orders")
     results = []
-    for item in orders:
-        item = item if isinstance(item, dict) else {}
+    for item in batch_items(body_of(ctx), "orders"):
         try:
-            results.append(_place_v2(ctx, item))
+            results.append(execution_ack(submit(ctx, _v2_order(ctx, item)), ctx.now))
         except FakeError as exc:
+            cid = item.get("client_order_id") if isinstance(item, dict) else None
             results.append(
                 {
-                    "client_order_id": item.get("client_order_id"),
-                    "error": {"code": exc.code, "message": exc.message},
+                    "client_order_id": cid if isinstance(cid, str) else None,
+                    "fill_count": None,
+                    "remaining_count": None,
+                    "average_fill_price": None,
+                    "average_fee_paid": None,
+                    "ts_ms": None,
+                    "error": exc.body(),
                 }
             )
     return 201, {"orders": results}
 
 
-def _place_v2(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    ex = ctx.exchange
-    ticker = require(body, "ticker")
-    market = ex.markets.get(ticker)
-    if market is None:
-        raise FakeError(404, "market_not_found", f"market {ticker} not found")
-    side = require(body, "side")
-    if side not in ("bid", "ask"):
-        raise FakeError(400, "invalid_parameters", "side must be bid or ask")
-    limit_price = _decimal(body, "price", 4)
-    if not Decimal(0) < limit_price < Decimal(1) or limit_price % market.tick:
-        raise FakeError(
-            400, "invalid_order", f"price {limit_price} is not a valid price for {ticker}"
-        )
-    count = _decimal(body, "count", 2)
-    if count <= 0:
-        raise FakeError(400, "invalid_order", "count must be positive")
-    tif = require(body, "time_in_force")
-    if tif not in _TIFS:
-        raise FakeError(400, "invalid_parameters", "unknown time_in_force")
-    stp = require(body, "self_trade_prevention_type")
-    if stp not in _STPS:
-        raise FakeError(400, "invalid_parameters", "unknown self_trade_prevention_type")
-    if body.get("expiration_time") is not None and tif == "immediate_or_cancel":
-        raise FakeError(
-            400, "invalid_order", "expiration_time cannot be used with immediate_or_cancel"
-        )
-    subaccount = _subaccount(body.get("subaccount"))
-    client_order_id = body.get("client_order_id") or None
-    user = ctx.me
-    if client_order_id and any(
-        o.client_order_id == client_order_id and o.user_id == user.user_id
-        for o in ex.orders.values()
-    ):
-        raise FakeError(
-            409, "order_already_exists", "an order with this client_order_id already exists"
-        )
-    order = Order(
-        order_id=str(uuid.uuid4()),
-        user_id=user.user_id,
-        ticker=ticker,
-        book_side=side,
-        price=limit_price,
-        initial=count,
-        created=ctx.now,
-        updated=ctx.now,
-        subaccount=subaccount,
-        client_order_id=client_order_id,
-        time_in_force=tif,
-        self_trade_prevention_type=stp,
-        post_only=bool(body.get("post_only")),
-        reduce_only=bool(body.get("reduce_only")),
-        cancel_order_on_pause=bool(body.get("cancel_order_on_pause")),
-        order_group_id=body.get("order_group_id"),
-        expiration_ts=body.get("expiration_time"),
-        sequence=ex.next_sequence(),
-    )
-    cost = order.collateral_price * count
-    if cost > user.balance(subaccount):
-        raise FakeError(400, "insufficient_balance", "insufficient balance for this order")
-    if tif != "good_till_canceled":
-        # Nothing here crosses (the fake's book has no matching yet): IOC and FOK end unfilled.
-        order.canceled = count
-    else:
-        user.balances[subaccount] = user.balance(subaccount) - cost
-    ex.orders[order.order_id] = order
+def _cancel_ack(ctx: Context, order: Order, reduced: Decimal) -> dict[str, Any]:
     return {
-        "order_id": order.order_id,
-        "client_order_id": order.client_order_id or "",
-        "fill_count": count_fp(order.filled),
-        "remaining_count": count_fp(order.remaining),
-        "ts_ms": int(ctx.now * 1000),
-    }
-
-
-def _own_order(ctx: Context) -> Order:
-    order = ctx.exchange.orders.get(ctx.path_params["order_id"])
-    if order is None or order.user_id != ctx.me.user_id:
-        raise FakeError(404, "not_found", "order not found")
-    return order
-
-
-@handler("CancelOrderV2")
-def cancel_order_v2(ctx: Context) -> tuple[int, Any]:
-    order = _own_order(ctx)
-    if order.remaining <= 0:
-        raise FakeError(404, "not_found", "order is not resting")
-    reduced = order.remaining
-    order.canceled += reduced
-    order.updated = ctx.now
-    user = ctx.me
-    user.balances[order.subaccount] = (
-        user.balance(order.subaccount) + order.collateral_price * reduced
-    )
-    return 200, {
         "order_id": order.order_id,
         "client_order_id": order.client_order_id or "",
         "reduced_by": count_fp(reduced),
@@ -204,27 +168,178 @@ def cancel_order_v2(ctx: Context) -> tuple[int, Any]:
     }
 
 
+@handler("CancelOrderV2")
+def cancel_order_v2(ctx: Context) -> tuple[int, Any]:
+    subaccount = ctx.subaccount_arg(default_primary=True)
+    order = resting_order(ctx, ctx.path_params["order_id"], subaccount)
+    return 200, _cancel_ack(ctx, order, ctx.engine.cancel(order, ctx.now))
+
+
+@handler("BatchCancelOrdersV2")
+def batch_cancel_orders_v2(ctx: Context) -> tuple[int, Any]:
+    results = []
+    for item in batch_items(body_of(ctx), "orders"):
+        order_id = item.get("order_id") if isinstance(item, dict) else None
+        try:
+            if not isinstance(order_id, str) or not order_id:
+                raise FakeError(400, "invalid_parameters", "order_id is required", "order_id")
+            order = resting_order(ctx, order_id, subaccount_of(item))
+            results.append(_cancel_ack(ctx, order, ctx.engine.cancel(order, ctx.now)))
+        except FakeError as exc:
+            results.append(
+                {
+                    "order_id": order_id if isinstance(order_id, str) else "",
+                    "client_order_id": None,
+                    "reduced_by": count_fp(Decimal(0)),
+                    "ts_ms": None,
+                    "error": exc.body(),
+                }
+            )
+    return 200, {"orders": results}
+
+
+@handler("CancelAllOrders")
+def cancel_all_orders(ctx: Context) -> tuple[int, Any]:
+    subaccount = ctx.subaccount_arg(default_primary=False)
+    for order in list(ctx.engine.orders.values()):
+        if order.user_id != ctx.me.user_id or order.remaining <= 0:
+            continue
+        if subaccount is None or order.subaccount == subaccount:
+            ctx.engine.cancel(order, ctx.now)
+    return 204, None
+
+
+@handler("AmendOrderV2")
+def amend_order_v2(ctx: Context) -> tuple[int, Any]:
+    body = body_of(ctx)
+    order = resting_order(
+        ctx, ctx.path_params["order_id"], ctx.subaccount_arg(default_primary=True)
+    )
+    market = ctx.engine.market(order.ticker)
+    if string(body, "ticker") != order.ticker:
+        raise FakeError(400, "invalid_order", "ticker does not match the order", "ticker")
+    if string(body, "side") != order.book_side:
+        raise FakeError(400, "invalid_order", "side does not match the order", "side")
+    new_price = on_grid(market, fixed(body, "price", PRICE_PLACES))
+    total = count_value(fixed(body, "count"))
+    expiration: int | bool | None = False
+    if "expiration_time" in body and body["expiration_time"] is not None:
+        expiration = optional_integer(body, "expiration_time", 0)
+    _exchange_index(body)
+    execution = amend(ctx, order, body, new_price, total, expiration)
+    out: dict[str, Any] = {
+        "order_id": order.order_id,
+        "client_order_id": order.client_order_id or "",
+        "remaining_count": count_fp(order.remaining),
+        "fill_count": count_fp(execution.filled),
+        "average_fill_price": None,
+        "average_fee_paid": None,
+        "ts_ms": int(ctx.now * 1000),
+    }
+    if execution.fills:
+        ack = execution_ack(execution, ctx.now)
+        out["average_fill_price"] = ack["average_fill_price"]
+        out["average_fee_paid"] = ack["average_fee_paid"]
+    return 200, out
+
+
+def amend(
+    ctx: Context,
+    order: Order,
+    body: dict[str, Any],
+    new_price: Decimal,
+    total: Decimal,
+    expiration: int | bool | None = False,
+) -> Execution:
+    """The amend both generations share: client order id checks, then the engine's amend."""
+    original = string(body, "client_order_id", required=False)
+    if original is not None and original != (order.client_order_id or ""):
+        raise FakeError(
+            400, "invalid_order", "client_order_id does not match the order", "client_order_id"
+        )
+    updated = string(body, "updated_client_order_id", required=False)
+    if (
+        updated is not None
+        and updated != order.client_order_id
+        and ctx.engine.client_order_id_taken(order.user_id, updated)
+    ):
+        raise FakeError(
+            409, "order_already_exists", "an order with this client_order_id already exists"
+        )
+    execution = ctx.engine.amend(order, new_price, total, ctx.now, expiration_ts=expiration)
+    if updated is not None:
+        order.client_order_id = updated
+    return execution
+
+
+def decrease_target(order: Order, reduce_by: Decimal | None, reduce_to: Decimal | None) -> Decimal:
+    """The remaining count a decrease asks for (exactly one of reduce_by / reduce_to)."""
+    if (reduce_by is None) == (reduce_to is None):
+        raise FakeError(
+            400, "invalid_parameters", "exactly one of reduce_by or reduce_to is required"
+        )
+    if reduce_by is not None:
+        if reduce_by <= 0:
+            raise FakeError(400, "invalid_parameters", "reduce_by must be positive", "reduce_by")
+        return max(order.remaining - reduce_by, Decimal(0))
+    assert reduce_to is not None
+    if reduce_to < 0 or reduce_to > order.remaining:
+        raise FakeError(
+            400,
+            "invalid_parameters",
+            "reduce_to must be between 0 and the remaining count",
+            "reduce_to",
+        )
+    return reduce_to
+
+
+@handler("DecreaseOrderV2")
+def decrease_order_v2(ctx: Context) -> tuple[int, Any]:
+    body = body_of(ctx)
+    order = resting_order(
+        ctx, ctx.path_params["order_id"], ctx.subaccount_arg(default_primary=True)
+    )
+    target = decrease_target(
+        order, optional_fixed(body, "reduce_by"), optional_fixed(body, "reduce_to")
+    )
+    _exchange_index(body)
+    ctx.engine.decrease(order, target, ctx.now)
+    return 200, {
+        "order_id": order.order_id,
+        "client_order_id": order.client_order_id or "",
+        "remaining_count": count_fp(order.remaining),
+        "ts_ms": int(ctx.now * 1000),
+    }
+
+
+# -- reads --------------------------------------------------------------------------------------
 @handler("GetOrder")
 def get_order(ctx: Context) -> tuple[int, Any]:
-    return 200, {"order": order_json(_own_order(ctx))}
+    order = own_order(ctx, ctx.path_params["order_id"])
+    return 200, {"order": order_json(order, legacy=ctx.exchange.legacy_fields)}
 
 
 @handler("GetOrders")
 def get_orders(ctx: Context) -> tuple[int, Any]:
-    ex = ctx.exchange
+    engine = ctx.engine
     ticker = ctx.arg("ticker")
     events = {e for e in (ctx.arg("event_ticker") or "").split(",") if e}
+    if len(events) > 10:
+        raise FakeError(400, "invalid_parameters", "at most 10 event tickers", "event_ticker")
     status = ctx.arg("status")
+    if status and status not in ("resting", "canceled", "executed"):
+        raise FakeError(400, "invalid_parameters", "unknown status", "status")
     min_ts = ctx.int_arg("min_ts")
     max_ts = ctx.int_arg("max_ts")
-    subaccount = ctx.int_arg("subaccount", None, 0, 63)
+    subaccount = ctx.subaccount_arg(default_primary=False)
+    exchange_index = ctx.int_arg("exchange_index", None, 0)
     selected = []
-    for order in ex.orders.values():
+    for order in engine.orders.values():
         if order.user_id != ctx.me.user_id:
             continue
         if ticker and order.ticker != ticker:
             continue
-        if events and ex.markets[order.ticker].event_ticker not in events:
+        if events and engine.markets[order.ticker].event_ticker not in events:
             continue
         if status and order.status != status:
             continue
@@ -234,7 +349,42 @@ def get_orders(ctx: Context) -> tuple[int, Any]:
             continue
         if subaccount is not None and order.subaccount != subaccount:
             continue
+        if exchange_index is not None and order.exchange_index != exchange_index:
+            continue
         selected.append(order)
     selected.sort(key=lambda o: o.sequence, reverse=True)
     chunk, cursor = page(selected, ctx)
-    return 200, {"orders": [order_json(o) for o in chunk], "cursor": cursor}
+    legacy = ctx.exchange.legacy_fields
+    return 200, {"orders": [order_json(o, legacy=legacy) for o in chunk], "cursor": cursor}
+
+
+@handler("GetOrderQueuePosition")
+def get_order_queue_position(ctx: Context) -> tuple[int, Any]:
+    order = resting_order(ctx, ctx.path_params["order_id"])
+    return 200, {"queue_position_fp": count_fp(ctx.engine.queue_position(order))}
+
+
+@handler("GetOrderQueuePositions")
+def get_order_queue_positions(ctx: Context) -> tuple[int, Any]:
+    engine = ctx.engine
+    tickers = {t for t in (ctx.arg("market_tickers") or "").split(",") if t}
+    event = ctx.arg("event_ticker")
+    subaccount = ctx.subaccount_arg(default_primary=True)
+    out = []
+    for order in sorted(engine.orders.values(), key=lambda o: o.sequence):
+        if order.user_id != ctx.me.user_id or order.subaccount != subaccount:
+            continue
+        if not order.on_book:
+            continue
+        if tickers and order.ticker not in tickers:
+            continue
+        if event and engine.markets[order.ticker].event_ticker != event:
+            continue
+        out.append(
+            {
+                "order_id": order.order_id,
+                "market_ticker": order.ticker,
+                "queue_position_fp": count_fp(engine.queue_position(order)),
+            }
+        )
+    return 200, {"queue_positions": out}

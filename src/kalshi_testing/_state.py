@@ -1,48 +1,110 @@
-"""The fake exchange's state: users and their keys, markets, orders and balances."""
+"""The fake exchange's state as plain values: users and subaccounts, markets, orders, fills,
+positions, settlements, order groups and money movements.
+
+Nothing here matches orders or moves money: that is ``_engine.Engine``. These classes only hold
+what the engine decides, with a few derived properties (an order's remaining count and the
+collateral it locks, a position's signed count and cost basis).
+
+Money is ``Decimal`` dollars throughout; counts are ``Decimal`` contracts (two decimals).
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import Decimal
 from typing import Literal
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-__all__ = ["Market", "Order", "User"]
+__all__ = [
+    "Account",
+    "CashMovement",
+    "Fill",
+    "IntraTransfer",
+    "Lot",
+    "Market",
+    "Order",
+    "OrderGroup",
+    "Position",
+    "PublicKey",
+    "Settlement",
+    "SubaccountTransfer",
+    "User",
+]
 
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+BookSide = Literal["bid", "ask"]
+ONE = Decimal(1)
+ZERO = Decimal(0)
+
+
+@attrs.define(eq=False)
+class Account:
+    """One subaccount of a user (0 is the primary): its available cash and netting setting.
+
+    ``cash`` is what GetBalance reports as the balance: collateral locked in resting orders has
+    already left it.
+    """
+
+    number: int
+    cash: Decimal = ZERO
+    netting: bool = True
+    updated: float = 0.0
 
 
 @attrs.define(eq=False)
 class User:
-    """An account: its API keys and a dollar balance per subaccount (0 is the primary)."""
+    """A member: API keys, subaccounts, the margined-exchange bucket and allocation settings."""
 
     user_id: str
     keys: dict[str, PublicKey] = attrs.field(factory=dict, repr=False)
-    balances: dict[int, Decimal] = attrs.field(factory=dict)
+    accounts: dict[int, Account] = attrs.field(factory=lambda: {0: Account(0)})
+    margined: Decimal = ZERO
+    allocations: list[tuple[int, int]] = attrs.field(factory=list)
+    resting_margin_reservation: str = "sum"
 
     def balance(self, subaccount: int = 0) -> Decimal:
-        return self.balances.setdefault(subaccount, Decimal(0))
+        """Available cash of a subaccount (0 for one that does not exist)."""
+        account = self.accounts.get(subaccount)
+        return account.cash if account is not None else ZERO
 
 
 @attrs.define(eq=False)
 class Market:
-    """A binary market with a YES book; ``tick`` is its price grid."""
+    """A binary market with a YES book; NO is its mirror at ``1 - price``.
+
+    ``status`` is ``active``, ``paused`` (no new orders or amends), or ``settled`` (with
+    ``result`` ``yes``/``no``/``scalar`` and ``settlement_value``, the dollars one YES pays).
+    Fee rates apply to ``contracts * P * (1 - P)`` and are rounded up to the cent per fill.
+    """
 
     ticker: str
     event_ticker: str
     tick: Decimal = Decimal("0.01")
     status: str = "active"
+    taker_fee_rate: Decimal = Decimal("0.07")
+    maker_fee_rate: Decimal = ZERO
+    result: str | None = None
+    settlement_value: Decimal | None = None
+    settled_time: float | None = None
+    last_price: Decimal | None = None
 
 
 @attrs.define(eq=False)
 class Order:
-    """An order on the YES book: ``book_side`` bid (buy YES) or ask (sell YES) at ``price``."""
+    """An order on the YES book: ``book_side`` bid (buy YES) or ask (sell YES) at ``price``.
+
+    ``amend_count`` is the net change amends made to the fillable size.
+    ``legacy_side``/``legacy_action`` keep how a V1 order was phrased (``buy no at 0.40`` is an
+    ask at 0.60) so V1 responses echo it. ``priority`` orders the queue at a price level; an
+    amend that increases size or changes price takes a new one (back of the queue).
+    """
 
     order_id: str
     user_id: str
     ticker: str
-    book_side: Literal["bid", "ask"]
+    book_side: BookSide
     price: Decimal
     initial: Decimal
     created: float
@@ -55,27 +117,211 @@ class Order:
     cancel_order_on_pause: bool = False
     order_group_id: str | None = None
     expiration_ts: int | None = None
+    legacy_side: str | None = None
+    legacy_action: str | None = None
     exchange_index: int = 0
-    filled: Decimal = Decimal(0)
-    canceled: Decimal = Decimal(0)
+    filled: Decimal = ZERO
+    canceled: Decimal = ZERO
     updated: float = 0.0
-    maker_fill_cost: Decimal = Decimal(0)
-    taker_fill_cost: Decimal = Decimal(0)
-    maker_fees: Decimal = Decimal(0)
-    taker_fees: Decimal = Decimal(0)
+    maker_fill_count: Decimal = ZERO
+    taker_fill_count: Decimal = ZERO
+    maker_fill_cost: Decimal = ZERO
+    taker_fill_cost: Decimal = ZERO
+    maker_fees: Decimal = ZERO
+    taker_fees: Decimal = ZERO
+    amend_count: Decimal = ZERO
+    amend_taker_fill_count: Decimal = ZERO
+    decrease_count: Decimal = ZERO
+    close_cancel_count: Decimal = ZERO
+    taker_self_trade_cancel_count: Decimal = ZERO
     sequence: int = 0
+    priority: int = 0
+    on_book: bool = False
+    closed: str | None = None
 
     @property
     def remaining(self) -> Decimal:
-        return self.initial - self.filled - self.canceled
+        """Contracts still to fill: placed, plus net amendments, minus filled and canceled."""
+        return self.initial + self.amend_count - self.filled - self.canceled
 
     @property
     def status(self) -> str:
+        """``resting`` while anything remains; then ``executed`` or ``canceled``, by whichever
+        event took the last contract."""
         if self.remaining > 0:
             return "resting"
-        return "executed" if self.canceled == 0 else "canceled"
+        return self.closed or "executed"
 
     @property
     def collateral_price(self) -> Decimal:
         """What one contract of this order costs its owner: p for a bid, 1 - p for an ask."""
-        return self.price if self.book_side == "bid" else Decimal(1) - self.price
+        return self.price if self.book_side == "bid" else ONE - self.price
+
+    @property
+    def locked(self) -> Decimal:
+        """Collateral held for the resting remainder."""
+        return self.collateral_price * self.remaining if self.on_book else ZERO
+
+    @property
+    def side(self) -> str:
+        return self.legacy_side or "yes"
+
+    @property
+    def action(self) -> str:
+        if self.legacy_action is not None:
+            return self.legacy_action
+        return "buy" if self.book_side == "bid" else "sell"
+
+
+@attrs.define(eq=False)
+class Fill:
+    """One side of a trade, as its participant sees it."""
+
+    fill_id: str
+    trade_id: str
+    order_id: str
+    user_id: str
+    subaccount: int
+    ticker: str
+    book_side: BookSide
+    price: Decimal
+    count: Decimal
+    is_taker: bool
+    fee: Decimal
+    created: float
+    side: str
+    action: str
+    sequence: int
+
+
+@attrs.define
+class Lot:
+    """Contracts bought together: ``count`` at ``price`` each (the price of the side held)."""
+
+    count: Decimal
+    price: Decimal
+
+
+@attrs.define(eq=False)
+class Position:
+    """A subaccount's holding in one market: YES and NO lots (FIFO) and running totals.
+
+    With netting on (the default) the engine redeems every YES+NO pair for $1 at once, so only
+    one side is ever non-empty; with netting off both can be held until settlement.
+    """
+
+    user_id: str
+    subaccount: int
+    ticker: str
+    event_ticker: str
+    yes: deque[Lot] = attrs.field(factory=deque)
+    no: deque[Lot] = attrs.field(factory=deque)
+    realized_pnl: Decimal = ZERO
+    fees_paid: Decimal = ZERO
+    total_traded: Decimal = ZERO
+    shares_traded: Decimal = ZERO
+    updated: float = 0.0
+
+    @property
+    def yes_count(self) -> Decimal:
+        return sum((lot.count for lot in self.yes), ZERO)
+
+    @property
+    def no_count(self) -> Decimal:
+        return sum((lot.count for lot in self.no), ZERO)
+
+    @property
+    def yes_cost(self) -> Decimal:
+        return sum((lot.count * lot.price for lot in self.yes), ZERO)
+
+    @property
+    def no_cost(self) -> Decimal:
+        return sum((lot.count * lot.price for lot in self.no), ZERO)
+
+    @property
+    def signed(self) -> Decimal:
+        """``position_fp``: positive YES contracts, negative NO contracts."""
+        return self.yes_count - self.no_count
+
+    @property
+    def exposure(self) -> Decimal:
+        """Cost basis of what is held."""
+        return self.yes_cost + self.no_cost
+
+
+@attrs.define(eq=False)
+class Settlement:
+    """What one subaccount received when a market settled."""
+
+    user_id: str
+    subaccount: int
+    ticker: str
+    event_ticker: str
+    result: str
+    value: Decimal
+    yes_count: Decimal
+    yes_cost: Decimal
+    no_count: Decimal
+    no_cost: Decimal
+    payout: Decimal
+    fees: Decimal
+    settled: float
+    sequence: int
+
+
+@attrs.define(eq=False)
+class OrderGroup:
+    """A rolling 15-second contracts limit shared by a set of orders (seed 004).
+
+    ``window`` holds ``(time, contracts)`` of matches; ``triggered`` groups cancel their orders
+    and refuse new ones until reset.
+    """
+
+    group_id: str
+    user_id: str
+    subaccount: int
+    limit: Decimal
+    created: float
+    window: deque[tuple[float, Decimal]] = attrs.field(factory=deque)
+    triggered: bool = False
+    order_ids: list[str] = attrs.field(factory=list)
+
+
+@attrs.define(eq=False)
+class CashMovement:
+    """A deposit or a withdrawal (always ``applied`` in the fake)."""
+
+    movement_id: str
+    user_id: str
+    kind: Literal["deposit", "withdrawal"]
+    amount: Decimal
+    method: str
+    created: float
+    sequence: int
+    status: str = "applied"
+
+
+@attrs.define(eq=False)
+class SubaccountTransfer:
+    transfer_id: str
+    user_id: str
+    from_subaccount: int
+    to_subaccount: int
+    amount: Decimal
+    created: float
+    sequence: int
+    client_transfer_id: str | None = None
+
+
+@attrs.define(eq=False)
+class IntraTransfer:
+    transfer_id: str
+    user_id: str
+    source: str
+    destination: str
+    source_subaccount: int
+    destination_subaccount: int
+    amount: Decimal
+    created: float
+    sequence: int
+    status: str = "complete"

@@ -9,13 +9,18 @@ from typing import Any
 __all__ = ["cents", "count_fp", "dollars", "error_body", "iso", "price"]
 
 _PRICE = Decimal("0.0001")
+_MICRO = Decimal("0.000001")
 _COUNT = Decimal("0.01")
 _CENT = Decimal("0.01")
 
 
 def price(value: Decimal) -> str:
-    """A price or dollar amount as Kalshi emits it: four decimals (``"0.5600"``)."""
-    return str(value.quantize(_PRICE))
+    """A price or dollar amount as Kalshi emits it: four decimals (``"0.5600"``), or up to six
+    when the amount needs them (responses "emit up to 6")."""
+    short = value.quantize(_PRICE)
+    if short == value:
+        return str(short)
+    return str(value.quantize(_MICRO))
 
 
 dollars = price

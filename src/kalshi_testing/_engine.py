@@ -1,0 +1,824 @@
+"""The fake exchange's matching engine and ledger.
+
+``Engine`` owns every piece of trading state and is the only code that moves money. Handlers
+parse and validate a request, then call one engine method; the engine raises ``FakeError`` for
+anything the exchange refuses.
+
+The money model (all ``Decimal`` dollars, exact):
+
+* Every order buys something: a bid buys YES at ``p``, an ask buys NO at ``1 - p`` (selling YES).
+  Placing it moves ``collateral_price * count`` out of the subaccount's cash; while it rests that
+  amount is its *locked collateral* (``Order.locked``).
+* A trade at the maker's price ``q`` spends the collateral: the YES buyer pays ``q``, the NO buyer
+  ``1 - q`` per contract; a taker that crossed at a better price than its limit gets the
+  difference back. Each side pays its fee, ``ceil_to_cent(rate * contracts * q * (1 - q))``
+  (taker rate 0.07, maker rate per market, default 0).
+* With netting on (the default), a subaccount holding YES and NO in one market redeems each pair
+  for $1 at once; with netting off it keeps both until settlement.
+* Settlement pays each YES ``v`` and each NO ``1 - v`` (``v`` = 1 for yes, 0 for no, the scalar
+  value otherwise) and cancels the market's resting orders.
+
+The ledger invariants (``Engine.ledger``), true after every request:
+
+1. Conservation: deposits - withdrawals = cash + locked + margined-exchange balances
+   + $1 for every YES/NO pair still open in unsettled markets + fees collected.
+   (Every contract is minted as a YES/NO pair with exactly $1 of collateral behind it.)
+2. Per subaccount: cash + locked = deposits - withdrawals + net transfers - fees
+   - cost of contracts bought + redemptions + settlement payouts.
+   Equivalently: cash + locked + cost basis of open positions
+   = net deposits and transfers - fees + realized P&L.
+3. In every market the YES contracts held equal the NO contracts held.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from decimal import ROUND_CEILING, Decimal
+
+import attrs
+
+from kalshi_testing._book import Book
+from kalshi_testing._errors import FakeError
+from kalshi_testing._state import (
+    Account,
+    CashMovement,
+    Fill,
+    IntraTransfer,
+    Lot,
+    Market,
+    Order,
+    OrderGroup,
+    Position,
+    Settlement,
+    SubaccountTransfer,
+    User,
+)
+
+__all__ = ["GROUP_WINDOW", "MAX_SUBACCOUNT", "Engine", "Execution", "Ledger", "fee"]
+
+ONE = Decimal(1)
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+GROUP_WINDOW = 15.0
+MAX_SUBACCOUNT = 63
+MAX_ORDER_GROUPS = 100_000
+
+
+def fee(rate: Decimal, count: Decimal, price: Decimal) -> Decimal:
+    """Kalshi's trading fee: ``rate * count * P * (1 - P)`` rounded up to the cent."""
+    raw = rate * count * price * (ONE - price)
+    return raw.quantize(CENT, rounding=ROUND_CEILING)
+
+
+def _side_price(order: Order, yes_price: Decimal) -> Decimal:
+    """What one contract costs ``order``'s owner at a trade price: YES for a bid, NO for an ask."""
+    return yes_price if order.book_side == "bid" else ONE - yes_price
+
+
+def _take(lots: deque[Lot], count: Decimal) -> Decimal:
+    """Remove ``count`` contracts from ``lots`` first-in first-out; the cost removed."""
+    cost = ZERO
+    while count > 0 and lots:
+        lot = lots[0]
+        used = min(lot.count, count)
+        cost += used * lot.price
+        lot.count -= used
+        count -= used
+        if lot.count == 0:
+            lots.popleft()
+    return cost
+
+
+@attrs.define
+class Execution:
+    """What one placement or amend did: the order and the fills it took as taker."""
+
+    order: Order
+    fills: list[Fill] = attrs.field(factory=list)
+
+    @property
+    def filled(self) -> Decimal:
+        return sum((f.count for f in self.fills), ZERO)
+
+    @property
+    def average_price(self) -> Decimal | None:
+        """Volume-weighted YES price of the fills, or None without fills."""
+        if not self.fills:
+            return None
+        return sum((f.price * f.count for f in self.fills), ZERO) / self.filled
+
+    @property
+    def average_fee(self) -> Decimal | None:
+        if not self.fills:
+            return None
+        return sum((f.fee for f in self.fills), ZERO) / self.filled
+
+
+@attrs.frozen
+class Ledger:
+    """The exchange's books at one moment; see the module docstring for the invariants."""
+
+    deposits: Decimal
+    withdrawals: Decimal
+    cash: Decimal
+    locked: Decimal
+    margined: Decimal
+    open_pairs: Decimal
+    fees: Decimal
+    problems: tuple[str, ...]
+
+    @property
+    def balanced(self) -> bool:
+        return not self.problems
+
+
+class Engine:
+    """All trading state and every rule that changes it. Not thread-safe by itself: the
+    ``FakeExchange`` that owns it calls it under its lock."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, User] = {}
+        self.markets: dict[str, Market] = {}
+        self.books: dict[str, Book] = {}
+        self.orders: dict[str, Order] = {}
+        self.fills: list[Fill] = []
+        self.positions: dict[tuple[str, int, str], Position] = {}
+        self.settlements: list[Settlement] = []
+        self.groups: dict[str, OrderGroup] = {}
+        self.movements: list[CashMovement] = []
+        self.subaccount_transfers: list[SubaccountTransfer] = []
+        self.intra_transfers: list[IntraTransfer] = []
+        self.fees_collected = ZERO
+        self._flows: dict[tuple[str, int], defaultdict[str, Decimal]] = {}
+        self._expiring: set[str] = set()
+        self._sequence = itertools.count(1)
+
+    # -- small helpers --------------------------------------------------------------------------
+    def seq(self) -> int:
+        """A strictly increasing number: creation order of everything, and queue priority."""
+        return next(self._sequence)
+
+    def _flow(self, user_id: str, subaccount: int, kind: str, amount: Decimal) -> None:
+        key = (user_id, subaccount)
+        if key not in self._flows:
+            self._flows[key] = defaultdict(Decimal)
+        self._flows[key][kind] += amount
+
+    def account(self, user_id: str, subaccount: int) -> Account:
+        """A user's subaccount; 400 when it was never created."""
+        account = self.users[user_id].accounts.get(subaccount)
+        if account is None:
+            raise FakeError(400, "invalid_parameters", f"subaccount {subaccount} does not exist")
+        return account
+
+    def market(self, ticker: str) -> Market:
+        market = self.markets.get(ticker)
+        if market is None:
+            raise FakeError(404, "market_not_found", f"market {ticker} not found")
+        return market
+
+    def _tradable(self, ticker: str) -> Market:
+        market = self.market(ticker)
+        if market.status == "settled":
+            raise FakeError(400, "market_closed", f"market {ticker} is settled")
+        if market.status == "paused":
+            raise FakeError(503, "trading_is_paused", f"trading is paused on {ticker}")
+        return market
+
+    def position(self, user_id: str, subaccount: int, ticker: str) -> Position:
+        key = (user_id, subaccount, ticker)
+        position = self.positions.get(key)
+        if position is None:
+            event = self.markets[ticker].event_ticker
+            position = Position(user_id, subaccount, ticker, event)
+            self.positions[key] = position
+        return position
+
+    def client_order_id_taken(self, user_id: str, client_order_id: str | None) -> bool:
+        return bool(client_order_id) and any(
+            o.client_order_id == client_order_id and o.user_id == user_id
+            for o in self.orders.values()
+        )
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def add_market(self, market: Market) -> None:
+        self.markets[market.ticker] = market
+        self.books[market.ticker] = Book()
+
+    def deposit(self, user_id: str, amount: Decimal, now: float, method: str = "ach") -> None:
+        """Credit ``amount`` dollars to the primary account and record an applied deposit."""
+        if amount <= 0:
+            raise ValueError("a deposit must be positive")
+        account = self.users[user_id].accounts[0]
+        account.cash += amount
+        account.updated = now
+        self._flow(user_id, 0, "deposits", amount)
+        self.movements.append(
+            CashMovement(str(uuid.uuid4()), user_id, "deposit", amount, method, now, self.seq())
+        )
+
+    def withdraw(self, user_id: str, amount: Decimal, now: float, method: str = "ach") -> None:
+        """Debit ``amount`` dollars from the primary account and record an applied withdrawal."""
+        account = self.users[user_id].accounts[0]
+        if amount <= 0 or amount > account.cash:
+            raise ValueError("a withdrawal must be positive and at most the available cash")
+        account.cash -= amount
+        account.updated = now
+        self._flow(user_id, 0, "withdrawals", -amount)
+        self.movements.append(
+            CashMovement(str(uuid.uuid4()), user_id, "withdrawal", amount, method, now, self.seq())
+        )
+
+    # -- time -------------------------------------------------------------------------------------
+    def advance(self, now: float) -> None:
+        """Expire every resting order whose ``expiration_ts`` has passed."""
+        for order_id in list(self._expiring):
+            order = self.orders[order_id]
+            if order.expiration_ts is None or order.remaining <= 0:
+                self._expiring.discard(order_id)
+            elif order.expiration_ts <= now:
+                self._expiring.discard(order_id)
+                self.cancel(order, now)
+
+    # -- orders -----------------------------------------------------------------------------------
+    def place(self, order: Order, now: float, *, max_cost: Decimal | None = None) -> Execution:
+        """Accept ``order`` (already validated for shape): match it, then rest, cancel or kill
+        what is left according to its time in force.
+
+        ``max_cost`` (V1 ``buy_max_cost``, dollars) makes the order fill-or-kill within that
+        total cost.
+        """
+        market = self._tradable(order.ticker)
+        account = self.account(order.user_id, order.subaccount)
+        group = self._group_for_new_order(order)
+        if order.expiration_ts is not None and order.expiration_ts <= now:
+            raise FakeError(400, "invalid_order", "expiration_time must be in the future")
+        if order.reduce_only:
+            if order.time_in_force != "immediate_or_cancel":
+                raise FakeError(
+                    400, "invalid_order", "reduce_only orders must be immediate_or_cancel"
+                )
+            held = self.positions.get((order.user_id, order.subaccount, order.ticker))
+            cap = ZERO
+            if held is not None:
+                cap = held.no_count if order.book_side == "bid" else held.yes_count
+            if cap <= 0:
+                raise FakeError(
+                    400, "invalid_order", "reduce_only order would not reduce a position"
+                )
+            order.initial = min(order.initial, cap)
+        book = self.books[order.ticker]
+        if order.post_only and next(book.crossing(order.book_side, order.price), None):
+            raise FakeError(
+                400, "invalid_order", "post_only order would cross the book", "POST_ONLY_CROSS"
+            )
+        cost = order.collateral_price * order.initial
+        rate = max(market.taker_fee_rate, market.maker_fee_rate)
+        if cost + fee(rate, order.initial, order.price) > account.cash:
+            raise FakeError(400, "insufficient_balance", "insufficient balance for this order")
+        order.sequence = order.priority = self.seq()
+        order.updated = now
+        self.orders[order.order_id] = order
+        if group is not None:
+            group.order_ids.append(order.order_id)
+        account.cash -= cost
+        account.updated = now
+        execution = Execution(order)
+        kill = order.time_in_force == "fill_or_kill" or max_cost is not None
+        if kill and not self._can_fill(order, max_cost):
+            self.cancel(order, now)
+            return execution
+        self._match(order, market, now, execution, amend=False)
+        self._finish(order, now)
+        return execution
+
+    def _finish(self, order: Order, now: float) -> None:
+        """After matching: rest what remains (GTC) or cancel it (IOC, FOK)."""
+        if order.remaining <= 0:
+            return
+        if order.time_in_force == "good_till_canceled":
+            self.books[order.ticker].add(order)
+            if order.expiration_ts is not None:
+                self._expiring.add(order.order_id)
+        else:
+            self.cancel(order, now)
+
+    def _can_fill(self, order: Order, max_cost: Decimal | None) -> bool:
+        """Whether the book holds enough for all of ``order`` (within ``max_cost``)."""
+        need = order.remaining
+        cost = ZERO
+        for maker in self.books[order.ticker].crossing(order.book_side, order.price):
+            if maker.user_id == order.user_id:
+                if (order.self_trade_prevention_type or "taker_at_cross") == "taker_at_cross":
+                    break
+                continue
+            qty = min(need, maker.remaining)
+            cost += qty * _side_price(order, maker.price)
+            need -= qty
+            if need <= 0:
+                break
+        return need <= 0 and (max_cost is None or cost <= max_cost)
+
+    def _match(
+        self, order: Order, market: Market, now: float, execution: Execution, *, amend: bool
+    ) -> None:
+        account = self.account(order.user_id, order.subaccount)
+        for maker in self.books[order.ticker].crossing(order.book_side, order.price):
+            if order.remaining <= 0:
+                break
+            if maker.remaining <= 0 or not maker.on_book:
+                continue
+            if maker.user_id == order.user_id:
+                if (order.self_trade_prevention_type or "taker_at_cross") == "taker_at_cross":
+                    order.taker_self_trade_cancel_count += order.remaining
+                    self.cancel(order, now)
+                    break
+                self.cancel(maker, now)
+                continue
+            qty = min(order.remaining, maker.remaining)
+            refund = (order.collateral_price - _side_price(order, maker.price)) * qty
+            if fee(market.taker_fee_rate, qty, maker.price) > account.cash + refund:
+                break  # the taker cannot pay the fee: stop here, the rest rests or is canceled
+            maker_account = self.account(maker.user_id, maker.subaccount)
+            if fee(market.maker_fee_rate, qty, maker.price) > maker_account.cash:
+                self.cancel(maker, now)
+                continue
+            self._trade(order, maker, qty, market, now, execution, amend=amend)
+            if order.remaining <= 0 or order.status != "resting":
+                break
+
+    def _trade(
+        self,
+        taker: Order,
+        maker: Order,
+        qty: Decimal,
+        market: Market,
+        now: float,
+        execution: Execution,
+        *,
+        amend: bool,
+    ) -> None:
+        price = maker.price
+        trade_id = str(uuid.uuid4())
+        for order, is_taker in ((taker, True), (maker, False)):
+            account = self.account(order.user_id, order.subaccount)
+            paid = _side_price(order, price)
+            account.cash += (order.collateral_price - paid) * qty
+            order.filled += qty
+            cost = paid * qty
+            charge = fee(market.taker_fee_rate if is_taker else market.maker_fee_rate, qty, price)
+            account.cash -= charge
+            account.updated = now
+            self.fees_collected += charge
+            self._flow(order.user_id, order.subaccount, "fees", -charge)
+            self._flow(order.user_id, order.subaccount, "contracts", -cost)
+            if is_taker:
+                order.taker_fill_count += qty
+                order.taker_fill_cost += cost
+                order.taker_fees += charge
+                if amend:
+                    order.amend_taker_fill_count += qty
+            else:
+                order.maker_fill_count += qty
+                order.maker_fill_cost += cost
+                order.maker_fees += charge
+            order.updated = now
+            if order.remaining <= 0:
+                order.closed = "executed"
+            position = self.position(order.user_id, order.subaccount, order.ticker)
+            lots = position.yes if order.book_side == "bid" else position.no
+            lots.append(Lot(qty, paid))
+            position.total_traded += cost
+            position.shares_traded += qty
+            position.fees_paid += charge
+            position.updated = now
+            self._net(position, account, now)
+            fill = Fill(
+                fill_id=trade_id if is_taker else str(uuid.uuid4()),
+                trade_id=trade_id,
+                order_id=order.order_id,
+                user_id=order.user_id,
+                subaccount=order.subaccount,
+                ticker=order.ticker,
+                book_side=order.book_side,
+                price=price,
+                count=qty,
+                is_taker=is_taker,
+                fee=charge,
+                created=now,
+                side=order.side,
+                action=order.action,
+                sequence=self.seq(),
+            )
+            self.fills.append(fill)
+            if is_taker:
+                execution.fills.append(fill)
+        if maker.remaining <= 0:
+            self.books[maker.ticker].remove(maker)
+        market.last_price = price
+        for order in (taker, maker):
+            self._group_matched(order, qty, now)
+
+    def _net(self, position: Position, account: Account, now: float) -> None:
+        """Redeem YES+NO pairs for $1 each when the subaccount nets."""
+        if not account.netting:
+            return
+        pairs = min(position.yes_count, position.no_count)
+        if pairs <= 0:
+            return
+        cost = _take(position.yes, pairs) + _take(position.no, pairs)
+        account.cash += pairs
+        account.updated = now
+        position.realized_pnl += pairs - cost
+        self._flow(position.user_id, position.subaccount, "redemptions", pairs)
+
+    def cancel(self, order: Order, now: float, *, close: bool = False) -> Decimal:
+        """Cancel what remains of ``order`` and release its collateral; the count canceled."""
+        reduced = order.remaining
+        if reduced <= 0:
+            return ZERO
+        self.books[order.ticker].remove(order)
+        account = self.account(order.user_id, order.subaccount)
+        account.cash += order.collateral_price * reduced
+        account.updated = now
+        order.canceled += reduced
+        if close:
+            order.close_cancel_count += reduced
+        order.closed = "canceled"
+        order.updated = now
+        self._expiring.discard(order.order_id)
+        return reduced
+
+    def decrease(self, order: Order, new_remaining: Decimal, now: float) -> Decimal:
+        """Reduce a resting order to ``new_remaining`` (keeps its queue place); the reduction."""
+        if new_remaining >= order.remaining:
+            return ZERO
+        if new_remaining <= 0:
+            reduced = self.cancel(order, now)
+            order.decrease_count += reduced
+            return reduced
+        reduced = order.remaining - new_remaining
+        account = self.account(order.user_id, order.subaccount)
+        account.cash += order.collateral_price * reduced
+        account.updated = now
+        order.canceled += reduced
+        order.decrease_count += reduced
+        order.updated = now
+        return reduced
+
+    def amend(
+        self,
+        order: Order,
+        price: Decimal,
+        total: Decimal,
+        now: float,
+        *,
+        expiration_ts: int | bool | None = False,
+    ) -> Execution:
+        """Set a resting order's price and max fillable count (``filled + new remaining``).
+
+        Queue priority survives only an amend that does not raise the size and keeps the price
+        (Kalshi: "preserves queue position only when the amendment decreases size"); any other
+        amend goes to the back of the queue. An amended price that crosses trades at once.
+        ``expiration_ts``: False keeps the expiry, None or 0 removes it, else the new one.
+        """
+        market = self._tradable(order.ticker)
+        if total <= order.filled:
+            raise FakeError(400, "invalid_order", "count must exceed the contracts already filled")
+        new_remaining = total - order.filled
+        book = self.books[order.ticker]
+        if order.post_only and price != order.price:
+            crossing = next(book.crossing(order.book_side, price), None)
+            if crossing is not None and crossing is not order:
+                raise FakeError(
+                    400, "invalid_order", "post_only order would cross the book", "POST_ONLY_CROSS"
+                )
+        if expiration_ts is not False and expiration_ts and int(expiration_ts) <= now:
+            raise FakeError(400, "invalid_order", "expiration_time must be in the future")
+        account = self.account(order.user_id, order.subaccount)
+        collateral = price if order.book_side == "bid" else ONE - price
+        extra = collateral * new_remaining - order.locked
+        if extra > account.cash:
+            raise FakeError(400, "insufficient_balance", "insufficient balance for this amend")
+        keeps_place = price == order.price and new_remaining <= order.remaining
+        book.remove(order)
+        account.cash -= extra
+        account.updated = now
+        order.amend_count += new_remaining - order.remaining
+        order.price = price
+        order.updated = now
+        if expiration_ts is not False:
+            order.expiration_ts = int(expiration_ts) if expiration_ts else None
+        if not keeps_place:
+            order.priority = self.seq()
+        execution = Execution(order)
+        self._match(order, market, now, execution, amend=True)
+        if order.remaining > 0 and order.status == "resting":
+            book.add(order)
+            if order.expiration_ts is not None:
+                self._expiring.add(order.order_id)
+        return execution
+
+    def queue_position(self, order: Order) -> Decimal:
+        """Contracts ahead of a resting ``order`` at its price (price-time priority)."""
+        return self.books[order.ticker].ahead(order)
+
+    # -- market events ------------------------------------------------------------------------
+    def pause(self, tickers: Iterable[str], now: float) -> None:
+        """Pause trading: cancel every resting ``cancel_order_on_pause`` order; refuse new ones."""
+        for ticker in tickers:
+            market = self.market(ticker)
+            if market.status != "active":
+                continue
+            market.status = "paused"
+            for order in list(self.books[ticker].orders()):
+                if order.cancel_order_on_pause:
+                    self.cancel(order, now)
+
+    def resume(self, tickers: Iterable[str]) -> None:
+        for ticker in tickers:
+            market = self.market(ticker)
+            if market.status == "paused":
+                market.status = "active"
+
+    def settle(self, ticker: str, result: str, value: Decimal | None, now: float) -> None:
+        """Settle a market: cancel its resting orders and pay every position out."""
+        market = self.market(ticker)
+        if market.status == "settled":
+            raise ValueError(f"{ticker} is already settled")
+        if result == "yes":
+            payout_yes = ONE
+        elif result == "no":
+            payout_yes = ZERO
+        elif result == "scalar":
+            if value is None or not ZERO <= value <= ONE:
+                raise ValueError("a scalar settlement needs a value between 0 and 1 dollars")
+            payout_yes = value
+        else:
+            raise ValueError("result must be 'yes', 'no' or 'scalar'")
+        for order in list(self.books[ticker].orders()):
+            self.cancel(order, now, close=True)
+        for position in self.positions.values():
+            if position.ticker != ticker:
+                continue
+            yes, no = position.yes_count, position.no_count
+            if yes == 0 and no == 0:
+                continue
+            account = self.account(position.user_id, position.subaccount)
+            payout = yes * payout_yes + no * (ONE - payout_yes)
+            yes_cost, no_cost = position.yes_cost, position.no_cost
+            account.cash += payout
+            account.updated = now
+            self._flow(position.user_id, position.subaccount, "settlements", payout)
+            position.realized_pnl += payout - yes_cost - no_cost
+            position.yes.clear()
+            position.no.clear()
+            position.updated = now
+            self.settlements.append(
+                Settlement(
+                    user_id=position.user_id,
+                    subaccount=position.subaccount,
+                    ticker=ticker,
+                    event_ticker=market.event_ticker,
+                    result=result,
+                    value=payout_yes,
+                    yes_count=yes,
+                    yes_cost=yes_cost,
+                    no_count=no,
+                    no_cost=no_cost,
+                    payout=payout,
+                    fees=position.fees_paid,
+                    settled=now,
+                    sequence=self.seq(),
+                )
+            )
+        market.status = "settled"
+        market.result = result
+        market.settlement_value = payout_yes
+        market.settled_time = now
+
+    # -- order groups -----------------------------------------------------------------------------
+    def _group_for_new_order(self, order: Order) -> OrderGroup | None:
+        if not order.order_group_id:
+            return None
+        group = self.groups.get(order.order_group_id)
+        if group is None or group.user_id != order.user_id:
+            raise FakeError(400, "invalid_order", "order group not found")
+        if group.subaccount != order.subaccount:
+            raise FakeError(400, "invalid_order", "order group belongs to another subaccount")
+        if group.triggered:
+            raise FakeError(
+                400,
+                "invalid_order",
+                "order group has hit its limit; reset it before placing orders",
+                "ORDER_GROUP_TRIGGERED",
+            )
+        return group
+
+    def create_group(self, user_id: str, subaccount: int, limit: Decimal, now: float) -> OrderGroup:
+        self.account(user_id, subaccount)
+        if sum(1 for g in self.groups.values() if g.user_id == user_id) >= MAX_ORDER_GROUPS:
+            raise FakeError(400, "invalid_parameters", "too many order groups")
+        group = OrderGroup(str(uuid.uuid4()), user_id, subaccount, limit, now)
+        self.groups[group.group_id] = group
+        return group
+
+    def group_volume(self, group: OrderGroup, now: float) -> Decimal:
+        """Contracts the group's orders matched in the last 15 seconds."""
+        while group.window and group.window[0][0] <= now - GROUP_WINDOW:
+            group.window.popleft()
+        return sum((count for _, count in group.window), ZERO)
+
+    def _group_matched(self, order: Order, qty: Decimal, now: float) -> None:
+        group = self.groups.get(order.order_group_id or "")
+        if group is None:
+            return
+        group.window.append((now, qty))
+        if not group.triggered and self.group_volume(group, now) >= group.limit:
+            self.trigger_group(group, now)
+
+    def trigger_group(self, group: OrderGroup, now: float) -> None:
+        """Cancel every order of the group and refuse new ones until reset."""
+        group.triggered = True
+        self._cancel_group_orders(group, now)
+
+    def _cancel_group_orders(self, group: OrderGroup, now: float) -> None:
+        for order_id in group.order_ids:
+            order = self.orders[order_id]
+            if order.remaining > 0:
+                self.cancel(order, now)
+
+    def reset_group(self, group: OrderGroup) -> None:
+        group.triggered = False
+        group.window.clear()
+
+    def delete_group(self, group: OrderGroup, now: float) -> None:
+        self._cancel_group_orders(group, now)
+        del self.groups[group.group_id]
+
+    def update_group_limit(self, group: OrderGroup, limit: Decimal, now: float) -> None:
+        """Set a new limit; a limit the rolling volume already reaches triggers at once."""
+        group.limit = limit
+        if not group.triggered and self.group_volume(group, now) >= limit:
+            self.trigger_group(group, now)
+
+    # -- subaccounts and transfers ------------------------------------------------------------
+    def create_subaccount(self, user_id: str, now: float) -> int:
+        user = self.users[user_id]
+        number = len(user.accounts)
+        if number > MAX_SUBACCOUNT:
+            raise FakeError(400, "invalid_parameters", "maximum number of subaccounts (63) reached")
+        user.accounts[number] = Account(number, updated=now)
+        return number
+
+    def transfer(
+        self,
+        user_id: str,
+        from_subaccount: int,
+        to_subaccount: int,
+        amount: Decimal,
+        now: float,
+        client_transfer_id: str | None = None,
+    ) -> SubaccountTransfer:
+        """Move cash between two subaccounts of a user."""
+        if from_subaccount == to_subaccount:
+            raise FakeError(400, "invalid_parameters", "from and to subaccounts must differ")
+        if amount <= 0:
+            raise FakeError(400, "invalid_parameters", "amount must be positive")
+        source = self.account(user_id, from_subaccount)
+        target = self.account(user_id, to_subaccount)
+        if amount > source.cash:
+            raise FakeError(400, "insufficient_balance", "insufficient balance for transfer")
+        source.cash -= amount
+        target.cash += amount
+        source.updated = target.updated = now
+        self._flow(user_id, from_subaccount, "transfers", -amount)
+        self._flow(user_id, to_subaccount, "transfers", amount)
+        record = SubaccountTransfer(
+            str(uuid.uuid4()),
+            user_id,
+            from_subaccount,
+            to_subaccount,
+            amount,
+            now,
+            self.seq(),
+            client_transfer_id,
+        )
+        self.subaccount_transfers.append(record)
+        return record
+
+    def intra_transfer(
+        self,
+        user_id: str,
+        source: str,
+        destination: str,
+        source_subaccount: int,
+        destination_subaccount: int,
+        amount: Decimal,
+        now: float,
+    ) -> IntraTransfer:
+        """Move cash between the event-contract exchange and the margined one (or, event to
+        event, between subaccounts)."""
+        if amount <= 0:
+            raise FakeError(400, "invalid_parameters", "amount must be positive")
+        user = self.users[user_id]
+        if source == destination == "margined":
+            raise FakeError(400, "invalid_parameters", "source and destination are the same")
+        transfer_id = str(uuid.uuid4())
+        if source == destination == "event_contract":
+            transfer_id = self.transfer(
+                user_id, source_subaccount, destination_subaccount, amount, now
+            ).transfer_id
+        elif source == "event_contract":
+            account = self.account(user_id, source_subaccount)
+            if amount > account.cash:
+                raise FakeError(400, "insufficient_balance", "insufficient balance for transfer")
+            account.cash -= amount
+            account.updated = now
+            user.margined += amount
+            self._flow(user_id, source_subaccount, "transfers", -amount)
+        else:
+            account = self.account(user_id, destination_subaccount)
+            if amount > user.margined:
+                raise FakeError(400, "insufficient_balance", "insufficient balance for transfer")
+            user.margined -= amount
+            account.cash += amount
+            account.updated = now
+            self._flow(user_id, destination_subaccount, "transfers", amount)
+        record = IntraTransfer(
+            transfer_id,
+            user_id,
+            source,
+            destination,
+            source_subaccount,
+            destination_subaccount,
+            amount,
+            now,
+            self.seq(),
+        )
+        self.intra_transfers.append(record)
+        return record
+
+    def set_netting(self, user_id: str, subaccount: int, enabled: bool, now: float) -> None:
+        """Turn netting on or off; turning it on redeems the pairs already held."""
+        account = self.account(user_id, subaccount)
+        account.netting = enabled
+        if enabled:
+            for position in self.positions.values():
+                if position.user_id == user_id and position.subaccount == subaccount:
+                    self._net(position, account, now)
+
+    # -- the ledger -------------------------------------------------------------------------------
+    def ledger(self) -> Ledger:
+        """The books now, with any broken invariant named in ``problems``."""
+        problems: list[str] = []
+        deposits = sum((m.amount for m in self.movements if m.kind == "deposit"), ZERO)
+        withdrawals = sum((m.amount for m in self.movements if m.kind == "withdrawal"), ZERO)
+        locked_by: defaultdict[tuple[str, int], Decimal] = defaultdict(Decimal)
+        for order in self.orders.values():
+            locked_by[(order.user_id, order.subaccount)] += order.locked
+            if order.remaining < 0:
+                problems.append(f"order {order.order_id} has negative remaining")
+        cash = ZERO
+        for user in self.users.values():
+            for number, account in user.accounts.items():
+                cash += account.cash
+                if account.cash < 0:
+                    problems.append(f"{user.user_id}/{number}: negative cash {account.cash}")
+                flows = self._flows.get((user.user_id, number))
+                expected = sum(flows.values(), ZERO) if flows else ZERO
+                held = account.cash + locked_by[(user.user_id, number)]
+                if held != expected:
+                    problems.append(
+                        f"{user.user_id}/{number}: cash + locked {held} != flows {expected}"
+                    )
+        margined = sum((u.margined for u in self.users.values()), ZERO)
+        open_pairs = ZERO
+        for ticker, market in self.markets.items():
+            in_market = [p for p in self.positions.values() if p.ticker == ticker]
+            yes = sum((p.yes_count for p in in_market), ZERO)
+            no = sum((p.no_count for p in in_market), ZERO)
+            if yes != no:
+                problems.append(f"{ticker}: {yes} YES held but {no} NO")
+            if market.status != "settled":
+                open_pairs += yes
+        locked = sum(locked_by.values(), ZERO)
+        total = cash + locked + margined + open_pairs + self.fees_collected
+        if total != deposits - withdrawals:
+            problems.append(
+                f"money not conserved: held {total} != deposits - withdrawals "
+                f"{deposits - withdrawals}"
+            )
+        return Ledger(
+            deposits=deposits,
+            withdrawals=withdrawals,
+            cash=cash,
+            locked=locked,
+            margined=margined,
+            open_pairs=open_pairs,
+            fees=self.fees_collected,
+            problems=tuple(problems),
+        )
