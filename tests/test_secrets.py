@@ -91,7 +91,7 @@ def test_nothing_secret_leaks(
     assert request.header("KALSHI-ACCESS-SIGNATURE") == "<redacted>"
     assert request.header("KALSHI-ACCESS-KEY") == account.key_id
 
-    with pytest.raises(TypeError, match="not picklable"):
+    with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(c)
     assert isinstance(c.credentials, Credentials)
     with pytest.raises(TypeError, match="cannot be pickled"):
