@@ -371,3 +371,34 @@ def test_interrupted_batch_create_leaves_exactly_one_of_each(harness: Harness, n
     assert {item.order_id for item in answer.orders} == {o.order_id for o in held}
     assert {item.client_order_id for item in answer.orders} == {o.client_order_id for o in held}
     assert all(item.client_order_id for item in answer.orders)
+
+
+# -- cancels ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["reset_after", "truncate", "stall"])
+def test_interrupted_cancel_is_answered_not_refused(harness: Harness, net: Wire, name: str) -> None:
+    fault = {
+        "reset_after": Fault.reset_after(method="DELETE"),
+        "truncate": Fault.truncate(method="DELETE"),
+        "stall": Fault.stall(1.0, method="DELETE"),
+    }[name]
+    c = net.client(timeout=0.25)
+    ack = harness.run(place, c)
+    net.plan.add(fault)
+    canceled = harness.run(lambda c: c.cancel_order_v2(ack.order_id), c)
+    # The first attempt canceled the order; the retry met 404 and the SDK looked it up.
+    assert canceled.order_id == ack.order_id
+    assert canceled.client_order_id == ack.client_order_id
+    assert canceled.reduced_by is None
+    assert is_recovered(canceled)
+    assert net.fake.balance(net.account.user_id) == Decimal("1000")
+    order = harness.run(lambda c: c.get_order(ack.order_id), c).order
+    assert order.status == "canceled"
+
+
+def test_cancel_of_a_filled_order_still_reports_not_found(harness: Harness, net: Wire) -> None:
+    c = net.client()
+    with pytest.raises(errors.NotFoundError) as info:
+        harness.run(lambda c: c.cancel_order_v2("no-such-order"), c)
+    assert info.value.attempts == 1

@@ -305,3 +305,35 @@ def test_success_on_first_attempt_needs_no_repair() -> None:
     state = RetryPolicy().start(call, 0.0)
     result = call.parse(resp(201, {"orders": [{"error": ALREADY["error"]}]}))
     assert state.after_success(result) is None
+
+
+def test_v1_cancel_recovery_answers_only_for_a_canceled_order() -> None:
+    with pytest.warns(DeprecationWarning, match="legacy V1"):
+        call = builders.cancel_order("o/7")
+    missing = resp(404, {"error": {"code": "not_found", "message": "gone"}})
+    for status, recovered in (("canceled", True), ("executed", False)):
+        state = RetryPolicy().start(call, 0.0)
+        assert isinstance(state.next(Failure.TIMEOUT, 0.0), Resend)
+        decision = state.next(missing, 0.0)
+        assert isinstance(decision, Recover)
+        lookup = decision.lookup
+        get = lookup.next_call()
+        assert get is not None
+        assert get.path == "/portfolio/orders/o%2F7"
+        assert lookup.next_call() is None
+        lookup.feed(
+            builders.get_order("o/7").parse(
+                resp(200, {"order": {**order_json("c", "o/7"), "status": status}})
+            )
+        )
+        if recovered:
+            answer = lookup.result()
+            assert isinstance(answer, models.CancelOrderResponse)
+            assert answer.order is not None
+            assert answer.order.order_id == "o/7"
+            assert answer.reduced_by_fp is None
+        else:
+            with pytest.raises(errors.NotFoundError):
+                lookup.result()
+    # A 404 on the first attempt is the answer.
+    assert RetryPolicy().start(call, 0.0).next(missing, 0.0) is GIVE_UP

@@ -35,7 +35,7 @@ from kalshi_core.errors import (
     KalshiError,
     TransportError,
 )
-from kalshi_core.idempotency import OrderLookup
+from kalshi_core.idempotency import Lookup
 from kalshi_core.ratelimit import RateLimiter, discovery_calls
 from kalshi_core.retry import (
     GIVE_UP,
@@ -357,8 +357,8 @@ class Client(Surface, SyncRunner):
             error.attempts = attempt
             raise error
 
-    def _recover(self, lookup: OrderLookup[T]) -> T:
-        """Run an exactly-once lookup's calls and return the answer it synthesises."""
+    def _recover(self, lookup: Lookup[T]) -> T:
+        """Run a recovery lookup's calls and return the answer it synthesises."""
         while (lookup_call := lookup.next_call()) is not None:
             lookup.feed(self._run(lookup_call))
         return lookup.result()
