@@ -72,6 +72,12 @@ def net(harness: Harness, fake: FakeExchange, account: ApiKey) -> Iterator[Wire]
         w.server.stop()
 
 
+def stall_timeout(name: str) -> float:
+    """A short read timeout where the server stalls (1 s), a roomy one elsewhere so a loaded
+    machine cannot turn a normal answer into a timeout."""
+    return 0.4 if name == "stall" else 5.0
+
+
 def expected_delays(n: int) -> list[float]:
     rng = random.Random(SEED)
     return [rng.random() * min(CAP, BASE * 2 ** (i - 1)) for i in range(1, n + 1)]
@@ -109,7 +115,7 @@ RETRIED = {
 @pytest.mark.parametrize("name", sorted(RETRIED))
 def test_read_retries_transient_fault_then_succeeds(harness: Harness, net: Wire, name: str) -> None:
     net.plan.add(RETRIED[name], RETRIED[name])
-    c = net.client(timeout=0.25)
+    c = net.client(timeout=stall_timeout(name))
     balance = harness.run(lambda c: c.get_balance(), c)
     assert balance.balance_dollars == Decimal("1000")
     assert net.served("/portfolio/balance") == [RETRIED[name].kind] * 2 + ["ok"]
@@ -123,7 +129,7 @@ def test_read_gives_up_after_max_retries_with_typed_error(
     harness: Harness, net: Wire, name: str
 ) -> None:
     net.plan.add(*[RETRIED[name]] * 3)
-    c = net.client(timeout=0.25, max_retries=2)
+    c = net.client(timeout=stall_timeout(name), max_retries=2)
     with pytest.raises(errors.KalshiError) as info:
         harness.run(lambda c: c.get_balance(), c)
     err = info.value
@@ -215,7 +221,7 @@ def test_unsafe_write_is_not_retried_after_ambiguous_fault(
     harness: Harness, net: Wire, fault: Fault, cls: type[Exception]
 ) -> None:
     net.plan.add(fault)
-    c = net.client(timeout=0.25)
+    c = net.client(timeout=stall_timeout(fault.kind))
     with pytest.raises(cls) as info:
         harness.run(group, c)
     assert info.value.attempts == 1  # type: ignore[attr-defined]
@@ -297,7 +303,7 @@ def test_interrupted_create_leaves_exactly_one_order(
     harness: Harness, net: Wire, name: str
 ) -> None:
     net.plan.add(CREATE_FAULTS[name])
-    c = net.client(timeout=0.25)
+    c = net.client(timeout=stall_timeout(name))
     ack = harness.run(place, c)
     orders = net.fake.orders_of(net.account.user_id)
     assert len(orders) == 1
@@ -383,7 +389,7 @@ def test_interrupted_cancel_is_answered_not_refused(harness: Harness, net: Wire,
         "truncate": Fault.truncate(method="DELETE"),
         "stall": Fault.stall(1.0, method="DELETE"),
     }[name]
-    c = net.client(timeout=0.25)
+    c = net.client(timeout=stall_timeout(name))
     ack = harness.run(place, c)
     net.plan.add(fault)
     canceled = harness.run(lambda c: c.cancel_order_v2(ack.order_id), c)
