@@ -439,8 +439,8 @@ def test_reduce_only_is_capped_by_the_position(
 ) -> None:
     fake.seed_liquidity(MARKET, "ask", "0.40", 3)
     harness.run(lambda c: v2(c, "bid", "0.40", "3"), client)
-    with pytest.raises(errors.BadRequestError):  # reduce_only must be IOC
-        harness.run(lambda c: v2(c, "ask", "0.30", "3", reduce_only=True), client)
+    with pytest.raises(errors.ValidationError, match="reduce_only"):  # must be IOC: the client
+        harness.run(lambda c: v2(c, "ask", "0.30", "3", reduce_only=True), client)  # says so
     fake.seed_liquidity(MARKET, "bid", "0.45", 10)
     ack = harness.run(
         lambda c: v2(c, "ask", "0.45", "10", reduce_only=True, tif="immediate_or_cancel"), client

@@ -11,7 +11,7 @@ what it builds; anything else (an event loop of your own, h11 over a plain socke
     balance = call.parse(Response(status, headers, body))
 """
 
-from kalshi_core import builders, environments, errors, models
+from kalshi_core import builders, environments, errors, models, trading
 from kalshi_core._call import Call
 from kalshi_core._schema import Operation
 from kalshi_core._surface import Surface
@@ -33,6 +33,7 @@ __all__ = [
     "errors",
     "models",
     "sign_request",
+    "trading",
 ]
 
 __version__ = "0.1.0"

@@ -4,22 +4,39 @@
 builds the call and runs it (``client.get_balance()``), and on an ``AsyncRunner`` one that
 returns a coroutine (``await client.get_balance()``). ``paginated(builder, items)`` adds
 ``.pages(...)`` (every page) and ``.items(...)`` (every item of every page), as an iterator or
-an async iterator.
+an async iterator; ``.of(name)`` walks another list of the same pages (``get_positions`` pages
+market and event positions). ``procedure(fn)`` runs a multi-request plan (``fn`` returns a
+``Plan``: ``next_call``/``feed``/``fail``/``result``) and returns its result.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from kalshi_core._call import Call
+from kalshi_core.errors import KalshiError
 from kalshi_core.pagination import Paginator
 
-__all__ = ["AsyncRunner", "SyncRunner", "operation", "paginated"]
+__all__ = ["AsyncRunner", "Plan", "SyncRunner", "operation", "paginated", "procedure"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Plan(Protocol[R_co]):
+    """A sans-IO flow of several requests (``kalshi_core.trading.BatchPlan`` is one).
+
+    The runner asks ``next_call()`` until it is ``None``, hands each answer to ``feed``; when a
+    call raises, it raises what ``fail(exc)`` returns instead; the outcome is ``result()``.
+    """
+
+    def next_call(self) -> Call[Any] | None: ...
+    def feed(self, answer: Any) -> None: ...
+    def fail(self, exc: BaseException) -> BaseException: ...
+    def result(self) -> R_co: ...
 
 
 class SyncRunner:
@@ -43,7 +60,7 @@ class AsyncRunner:
 class _Bound:
     __slots__ = ("__wrapped__", "_builder", "_runner")
 
-    def __init__(self, builder: Callable[..., Call[Any]], runner: Any) -> None:
+    def __init__(self, builder: Callable[..., Any], runner: Any) -> None:
         self._builder = builder
         self._runner = runner
         self.__wrapped__ = builder
@@ -60,8 +77,9 @@ class _Bound:
         return f"<bound operation {self._builder.__name__} of {type(self._runner).__name__}>"
 
 
+# An operation bound to a sync client: calling it sends the request.
 class SyncBound(_Bound, Generic[P, T]):
-    """An operation bound to a sync client: calling it sends the request."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ()
 
@@ -71,8 +89,9 @@ class SyncBound(_Bound, Generic[P, T]):
         return result
 
 
+# An operation bound to an async client: calling it returns a coroutine.
 class AsyncBound(_Bound, Generic[P, T]):
-    """An operation bound to an async client: calling it returns a coroutine."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
     __slots__ = ()
 
@@ -81,16 +100,22 @@ class AsyncBound(_Bound, Generic[P, T]):
         return await runner._run(self._builder(*args, **kwargs))
 
 
+# A cursor-paginated operation on a sync client: one page (call it), ``pages()`` or ``items()``.
 class SyncPaginatedBound(SyncBound[P, T], Generic[P, T, I]):
-    """A cursor-paginated operation on a sync client: one page, every page, or every item."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_lists")
 
     def __init__(
-        self, builder: Callable[P, Call[T]], runner: Any, items: Callable[[T], list[I] | None]
+        self,
+        builder: Callable[P, Call[T]],
+        runner: Any,
+        items: Callable[[T], list[I] | None],
+        lists: tuple[str, ...] = (),
     ) -> None:
         super().__init__(builder, runner)
         self._items = items
+        self._lists = lists
 
     def pages(self, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         """Every page, following cursors until the server returns an empty one."""
@@ -106,17 +131,28 @@ class SyncPaginatedBound(SyncBound[P, T], Generic[P, T, I]):
         for page in self.pages(*args, **kwargs):
             yield from self._items(page) or ()
 
+    def of(self, name: str) -> SyncPaginatedBound[P, T, Any]:
+        """The same walk over the pages' ``name`` list: ``.of("event_positions").items()``."""
+        get = _list_getter(self._lists, name)
+        return SyncPaginatedBound(self._builder, self._runner, get, self._lists)
 
+
+# A cursor-paginated operation on an async client: the same, as async iterators.
 class AsyncPaginatedBound(AsyncBound[P, T], Generic[P, T, I]):
-    """A cursor-paginated operation on an async client: one page, every page, or every item."""
+    # No class docstring: ``__doc__`` is the operation's (see ``_Bound``).
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_lists")
 
     def __init__(
-        self, builder: Callable[P, Call[T]], runner: Any, items: Callable[[T], list[I] | None]
+        self,
+        builder: Callable[P, Call[T]],
+        runner: Any,
+        items: Callable[[T], list[I] | None],
+        lists: tuple[str, ...] = (),
     ) -> None:
         super().__init__(builder, runner)
         self._items = items
+        self._lists = lists
 
     async def pages(self, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[T]:
         """Every page, following cursors until the server returns an empty one."""
@@ -132,6 +168,57 @@ class AsyncPaginatedBound(AsyncBound[P, T], Generic[P, T, I]):
         async for page in self.pages(*args, **kwargs):
             for item in self._items(page) or ():
                 yield item
+
+    def of(self, name: str) -> AsyncPaginatedBound[P, T, Any]:
+        """The same walk over the pages' ``name`` list: ``.of("event_positions").items()``."""
+        get = _list_getter(self._lists, name)
+        return AsyncPaginatedBound(self._builder, self._runner, get, self._lists)
+
+
+def _list_getter(lists: tuple[str, ...], name: str) -> Callable[[Any], list[Any] | None]:
+    """The accessor for the list ``name`` of a paginated operation's pages, one of ``lists``."""
+    if name not in lists:
+        raise ValueError(f"pages have no list {name!r}; they carry {', '.join(lists)}")
+
+    def get(page: Any) -> list[Any] | None:
+        value: list[Any] | None = getattr(page, name)
+        return value
+
+    return get
+
+
+class SyncProcedureBound(_Bound, Generic[P, T]):
+    """A multi-request plan on a sync client: calling it runs every call and returns the result."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
+        runner: SyncRunner = self._runner
+        plan: Plan[T] = self._builder(*args, **kwargs)
+        while (call := plan.next_call()) is not None:
+            try:
+                answer = runner._run(call)
+            except KalshiError as exc:
+                raise plan.fail(exc) from exc
+            plan.feed(answer)
+        return plan.result()
+
+
+class AsyncProcedureBound(_Bound, Generic[P, T]):
+    """A multi-request plan on an async client: calling it returns a coroutine."""
+
+    __slots__ = ()
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
+        runner: AsyncRunner = self._runner
+        plan: Plan[T] = self._builder(*args, **kwargs)
+        while (call := plan.next_call()) is not None:
+            try:
+                answer = await runner._run(call)
+            except KalshiError as exc:
+                raise plan.fail(exc) from exc
+            plan.feed(answer)
+        return plan.result()
 
 
 class _OperationDescriptor(Generic[P, T]):
@@ -171,9 +258,15 @@ class paginated(_OperationDescriptor[P, T], Generic[P, T, I]):  # noqa: N801
     """A cursor-paginated operation: ``client.name(...)`` fetches one page;
     ``client.name.pages(...)`` and ``client.name.items(...)`` walk them all."""
 
-    def __init__(self, builder: Callable[P, Call[T]], items: Callable[[T], list[I] | None]) -> None:
+    def __init__(
+        self,
+        builder: Callable[P, Call[T]],
+        items: Callable[[T], list[I] | None],
+        lists: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(builder)
         self.items = items
+        self.lists = lists
 
     @overload
     def __get__(self, obj: None, owner: Any) -> paginated[P, T, I]: ...
@@ -185,5 +278,36 @@ class paginated(_OperationDescriptor[P, T], Generic[P, T, I]):  # noqa: N801
         if obj is None:
             return self
         if isinstance(obj, AsyncRunner):
-            return self._cache(obj, AsyncPaginatedBound(self.builder, obj, self.items))
-        return self._cache(obj, SyncPaginatedBound(self.builder, obj, self.items))
+            return self._cache(obj, AsyncPaginatedBound(self.builder, obj, self.items, self.lists))
+        return self._cache(obj, SyncPaginatedBound(self.builder, obj, self.items, self.lists))
+
+
+class procedure(Generic[P, T]):  # noqa: N801 - used like a decorator
+    """A multi-request plan: ``client.name(...)`` builds ``fn(...)`` and runs it to its result."""
+
+    def __init__(self, fn: Callable[P, Plan[T]]) -> None:
+        self.fn = fn
+        self.__doc__ = fn.__doc__
+        self.name = fn.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> procedure[P, T]: ...
+    @overload
+    def __get__(self, obj: SyncRunner, owner: Any) -> SyncProcedureBound[P, T]: ...
+    @overload
+    def __get__(self, obj: AsyncRunner, owner: Any) -> AsyncProcedureBound[P, T]: ...
+    def __get__(self, obj: Any, owner: Any) -> Any:
+        if obj is None:
+            return self
+        bound: Any
+        if isinstance(obj, AsyncRunner):
+            bound = AsyncProcedureBound(self.fn, obj)
+        else:
+            bound = SyncProcedureBound(self.fn, obj)
+        d = getattr(obj, "__dict__", None)
+        if d is not None:
+            d[self.name] = bound
+        return bound

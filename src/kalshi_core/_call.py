@@ -116,32 +116,83 @@ class Call(Generic[T]):
                 path=path,
                 body=data,
             )
-        if "error" in data:
+        if data.get("error") not in (None, "", {}):
             raise error_from_response(response, method, path, data)
-        order_id = data.get("order_id") if isinstance(data.get("order_id"), str) else None
-        missing = [name for name in op.essential if data.get(name) is None]
-        if missing:
-            raise DecodeError(
-                f"the response lacks {', '.join(missing)}",
+        order_id, order_ids = _acknowledged(data) if op.method != "GET" else (None, ())
+        # Other ids a write acknowledges (order_group_id, transfer_id...), kept the same way.
+        acknowledged = {
+            name: value
+            for name in op.essential
+            if op.method != "GET"
+            and name.endswith("_id")
+            and isinstance(value := _lookup(data, name), str)
+            and value
+        }
+
+        def fail(message: str) -> DecodeError:
+            return DecodeError(
+                message,
                 status=response.status,
                 method=method,
                 path=path,
                 body=data,
                 order_id=order_id,
+                order_ids=order_ids,
+                acknowledged=acknowledged,
             )
+
+        missing = [name for name in op.essential if _lookup(data, name) in (None, "")]
+        if missing:
+            raise fail(f"the response lacks {', '.join(missing)}")
+        if op.method != "GET" and op.items is None and isinstance(data.get("orders"), list):
+            for i, item in enumerate(data["orders"]):
+                # A batch item says what happened to one order: its id, or its error.
+                if not isinstance(item, dict) or (
+                    item.get("error") is None and _item_order_id(item) is None
+                ):
+                    raise fail(f"orders[{i}] carries neither an order id nor an error")
         try:
             model = structure(data, op.response)
         except StructureError as exc:
-            raise DecodeError(
-                str(exc),
-                status=response.status,
-                method=method,
-                path=path,
-                body=data,
-                order_id=order_id,
-            ) from None
+            raise fail(str(exc)) from None
         object.__setattr__(model, "_kalshi_raw", data)
         return model
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    """``data["a"]["b"]`` for ``"a.b"``; ``None`` when any step is missing or not an object."""
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _item_order_id(item: Mapping[str, Any]) -> str | None:
+    """The order id a write answer names: ``order_id`` (V2) or ``order.order_id`` (V1)."""
+    for key in ("order_id", "order.order_id"):
+        value = _lookup(item, key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _acknowledged(data: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """The order id a write answer acknowledges, and the ids of a batch's items.
+
+    Read from the raw body before it is structured, so that a malformed rest of the body
+    never hides an order the exchange accepted.
+    """
+    items = data.get("orders")
+    ids: tuple[str, ...] = ()
+    if isinstance(items, list):
+        ids = tuple(
+            oid
+            for item in items
+            if isinstance(item, Mapping) and (oid := _item_order_id(item)) is not None
+        )
+    return _item_order_id(data), ids
 
 
 def _schemas(name: str) -> tuple[Field, ...]:

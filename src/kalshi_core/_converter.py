@@ -9,11 +9,15 @@ message naming the field.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
+import attrs
 import cattrs
+from cattrs.cols import list_structure_factory, mapping_structure_factory
+from cattrs.gen import make_dict_structure_fn
 
 from kalshi_core.models._base import TolerantEnum
 
@@ -77,7 +81,53 @@ def _format_datetime(value: datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def _strict_model(converter: cattrs.Converter) -> Callable[[type[Any]], Any]:
+    """Models structure only from JSON objects (cattrs alone would take a string as a model)."""
+
+    def factory(cls: type[Any]) -> Any:
+        inner = make_dict_structure_fn(cls, converter)
+        name = cls.__name__
+
+        def hook(data: Any, _: Any) -> Any:
+            if data.__class__ is not dict:
+                raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
+            return inner(data, cls)
+
+        return hook
+
+    return factory
+
+
+def _strict_container(converter: cattrs.Converter, kind: type) -> Callable[[Any], Any]:
+    """Lists structure only from JSON arrays and maps only from JSON objects."""
+    make = list_structure_factory if kind is list else mapping_structure_factory
+
+    def factory(t: Any) -> Any:
+        inner: Any = make(t, converter)
+        label = "array" if kind is list else "object"
+
+        def hook(data: Any, _: Any) -> Any:
+            if data.__class__ is not kind:
+                raise TypeError(f"expected a JSON {label}, got {type(data).__name__}")
+            return inner(data, t)
+
+        return hook
+
+    return factory
+
+
+def _is_list(t: Any) -> bool:
+    return get_origin(t) is list
+
+
+def _is_dict(t: Any) -> bool:
+    return get_origin(t) is dict
+
+
 def _configure(converter: cattrs.Converter) -> cattrs.Converter:
+    converter.register_structure_hook_factory(attrs.has, _strict_model(converter))
+    converter.register_structure_hook_factory(_is_list, _strict_container(converter, list))
+    converter.register_structure_hook_factory(_is_dict, _strict_container(converter, dict))
     converter.register_structure_hook(Decimal, _decimal)
     converter.register_structure_hook(datetime, _datetime)
     converter.register_structure_hook(int, _int)

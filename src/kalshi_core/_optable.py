@@ -404,7 +404,7 @@ CREATE_API_KEY: Operation[m.CreateApiKeyResponse] = Operation(
     response=m.CreateApiKeyResponse,
     success=(201,),
     items=None,
-    essential=(),
+    essential=("api_key_id",),
     replacement=None,
 )
 GET_API_KEYS: Operation[m.GetApiKeysResponse] = Operation(
@@ -436,7 +436,7 @@ GENERATE_API_KEY: Operation[m.GenerateApiKeyResponse] = Operation(
     response=m.GenerateApiKeyResponse,
     success=(201,),
     items=None,
-    essential=(),
+    essential=("api_key_id",),
     replacement=None,
 )
 DELETE_API_KEY: Operation[None] = Operation(
@@ -489,7 +489,7 @@ PROPOSE_BLOCK_TRADE: Operation[m.ProposeBlockTradeResponse] = Operation(
     response=m.ProposeBlockTradeResponse,
     success=(201,),
     items=None,
-    essential=(),
+    essential=("block_trade_proposal_id",),
     replacement=None,
 )
 ACCEPT_BLOCK_TRADE_PROPOSAL: Operation[None] = Operation(
@@ -1166,7 +1166,7 @@ CREATE_FCM_SUBTRADER: Operation[m.CreateFCMSubtraderResponse] = Operation(
     response=m.CreateFCMSubtraderResponse,
     success=(201,),
     items=None,
-    essential=(),
+    essential=("subtrader_id",),
     replacement=None,
 )
 LIST_FCM_SUBTRADERS: Operation[m.ListFCMSubtradersResponse] = Operation(
@@ -2048,7 +2048,7 @@ CREATE_ORDER_GROUP: Operation[m.CreateOrderGroupResponse] = Operation(
     response=m.CreateOrderGroupResponse,
     success=(201,),
     items=None,
-    essential=(),
+    essential=("order_group_id",),
     replacement=None,
 )
 DELETE_ORDER_GROUP: Operation[m.EmptyResponse] = Operation(
@@ -2087,7 +2087,7 @@ GET_ORDER_GROUP: Operation[m.GetOrderGroupResponse] = Operation(
     response=m.GetOrderGroupResponse,
     success=(200,),
     items=None,
-    essential=("orders",),
+    essential=(),
     replacement=None,
 )
 UPDATE_ORDER_GROUP_LIMIT: Operation[m.EmptyResponse] = Operation(
@@ -2286,7 +2286,7 @@ CREATE_ORDER: Operation[m.CreateOrderResponse] = Operation(
     response=m.CreateOrderResponse,
     success=(201,),
     items=None,
-    essential=(),
+    essential=("order.order_id",),
     replacement="create_order_v2",
 )
 GET_ORDERS: Operation[m.GetOrdersResponse] = Operation(
@@ -2383,7 +2383,7 @@ CANCEL_ORDER: Operation[m.CancelOrderResponse] = Operation(
     response=m.CancelOrderResponse,
     success=(200,),
     items=None,
-    essential=(),
+    essential=("order.order_id",),
     replacement="cancel_order_v2",
 )
 GET_ORDER: Operation[m.GetOrderResponse] = Operation(
@@ -2415,7 +2415,7 @@ AMEND_ORDER: Operation[m.AmendOrderResponse] = Operation(
     response=m.AmendOrderResponse,
     success=(200,),
     items=None,
-    essential=(),
+    essential=("order.order_id",),
     replacement="amend_order_v2",
 )
 DECREASE_ORDER: Operation[m.DecreaseOrderResponse] = Operation(
@@ -2431,7 +2431,7 @@ DECREASE_ORDER: Operation[m.DecreaseOrderResponse] = Operation(
     response=m.DecreaseOrderResponse,
     success=(200,),
     items=None,
-    essential=(),
+    essential=("order.order_id",),
     replacement="decrease_order_v2",
 )
 GET_ORDER_QUEUE_POSITION: Operation[m.GetOrderQueuePositionResponse] = Operation(
@@ -2526,7 +2526,7 @@ INTRA_EXCHANGE_INSTANCE_TRANSFER: Operation[m.IntraExchangeInstanceTransferRespo
     response=m.IntraExchangeInstanceTransferResponse,
     success=(200,),
     items=None,
-    essential=(),
+    essential=("transfer_id",),
     replacement=None,
 )
 GET_INTRA_EXCHANGE_INSTANCE_TRANSFERS: Operation[m.GetIntraExchangeInstanceTransfersResponse] = (
@@ -2629,7 +2629,7 @@ CREATE_SUBACCOUNT: Operation[m.CreateSubaccountResponse] = Operation(
     response=m.CreateSubaccountResponse,
     success=(201,),
     items=None,
-    essential=(),
+    essential=("subaccount_number",),
     replacement=None,
 )
 GET_SUBACCOUNT_BALANCES: Operation[m.GetSubaccountBalancesResponse] = Operation(
@@ -2729,7 +2729,7 @@ GET_PORTFOLIO_RESTING_ORDER_TOTAL_VALUE: Operation[m.GetPortfolioRestingOrderTot
         response=m.GetPortfolioRestingOrderTotalValueResponse,
         success=(200,),
         items=None,
-        essential=("resting_order_value_breakdown",),
+        essential=("total_resting_order_value",),
         replacement=None,
     )
 )

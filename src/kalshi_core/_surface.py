@@ -5,15 +5,18 @@
 ``kalshi_sync.Client`` and ``kalshi_async.AsyncClient`` both inherit ``Surface``; a
 descriptor bound to a sync client calls the builder and runs the call; bound to an
 async client it returns a coroutine. The surfaces cannot drift: there is only one.
+The hand-written conveniences (``place_order``, batches in compliant sizes...) come
+from ``Conveniences``.
 """
 
 from __future__ import annotations
 
 from kalshi_core import builders as b
 from kalshi_core._bound import operation, paginated
+from kalshi_core._conveniences import Conveniences
 
 
-class Surface:
+class Surface(Conveniences):
     """Every Kalshi Trade API operation, as a method named by its operationId."""
 
     __slots__ = ()
@@ -29,28 +32,34 @@ class Surface:
     generate_api_key = operation(b.generate_api_key)
     delete_api_key = operation(b.delete_api_key)
     get_block_trade_proposals = paginated(
-        b.get_block_trade_proposals, lambda page: page.block_trade_proposals
+        b.get_block_trade_proposals,
+        lambda page: page.block_trade_proposals,
+        lists=("block_trade_proposals",),
     )
     propose_block_trade = operation(b.propose_block_trade)
     accept_block_trade_proposal = operation(b.accept_block_trade_proposal)
     get_communications_id = operation(b.get_communications_id)
     create_quote = operation(b.create_quote)
-    get_quotes = paginated(b.get_quotes, lambda page: page.quotes)
+    get_quotes = paginated(b.get_quotes, lambda page: page.quotes, lists=("quotes",))
     delete_quote = operation(b.delete_quote)
     get_quote = operation(b.get_quote)
     accept_quote = operation(b.accept_quote)
     confirm_quote = operation(b.confirm_quote)
     create_rfq = operation(b.create_rfq)
-    get_rfqs = paginated(b.get_rfqs, lambda page: page.rfqs)
+    get_rfqs = paginated(b.get_rfqs, lambda page: page.rfqs, lists=("rfqs",))
     delete_rfq = operation(b.delete_rfq)
     get_rfq = operation(b.get_rfq)
     delete_rfq_quote = operation(b.delete_rfq_quote)
     get_rfq_quote = operation(b.get_rfq_quote)
     accept_rfq_quote = operation(b.accept_rfq_quote)
     confirm_rfq_quote = operation(b.confirm_rfq_quote)
-    get_events = paginated(b.get_events, lambda page: page.events)
-    get_event_fee_changes = paginated(b.get_event_fee_changes, lambda page: page.event_fee_changes)
-    get_multivariate_events = paginated(b.get_multivariate_events, lambda page: page.events)
+    get_events = paginated(b.get_events, lambda page: page.events, lists=("events", "milestones"))
+    get_event_fee_changes = paginated(
+        b.get_event_fee_changes, lambda page: page.event_fee_changes, lists=("event_fee_changes",)
+    )
+    get_multivariate_events = paginated(
+        b.get_multivariate_events, lambda page: page.events, lists=("events",)
+    )
     get_event = operation(b.get_event)
     get_event_metadata = operation(b.get_event_metadata)
     get_market_candlesticks_by_event = operation(b.get_market_candlesticks_by_event)
@@ -60,9 +69,13 @@ class Surface:
     get_exchange_status = operation(b.get_exchange_status)
     get_user_data_timestamp = operation(b.get_user_data_timestamp)
     get_series_fee_changes = operation(b.get_series_fee_changes)
-    get_fcm_fills = paginated(b.get_fcm_fills, lambda page: page.fills)
-    get_fcm_orders = paginated(b.get_fcm_orders, lambda page: page.orders)
-    get_fcm_positions = paginated(b.get_fcm_positions, lambda page: page.market_positions)
+    get_fcm_fills = paginated(b.get_fcm_fills, lambda page: page.fills, lists=("fills",))
+    get_fcm_orders = paginated(b.get_fcm_orders, lambda page: page.orders, lists=("orders",))
+    get_fcm_positions = paginated(
+        b.get_fcm_positions,
+        lambda page: page.market_positions,
+        lists=("market_positions", "event_positions"),
+    )
     create_fcm_subtrader = operation(b.create_fcm_subtrader)
     list_fcm_subtraders = operation(b.list_fcm_subtraders)
     get_fcm_subtrader_blocked_categories = operation(b.get_fcm_subtrader_blocked_categories)
@@ -71,15 +84,25 @@ class Surface:
     get_fcm_event_contract_daily_cap = operation(b.get_fcm_event_contract_daily_cap)
     update_fcm_event_contract_daily_cap = operation(b.update_fcm_event_contract_daily_cap)
     get_historical_cutoff = operation(b.get_historical_cutoff)
-    get_fills_historical = paginated(b.get_fills_historical, lambda page: page.fills)
-    get_historical_markets = paginated(b.get_historical_markets, lambda page: page.markets)
+    get_fills_historical = paginated(
+        b.get_fills_historical, lambda page: page.fills, lists=("fills",)
+    )
+    get_historical_markets = paginated(
+        b.get_historical_markets, lambda page: page.markets, lists=("markets",)
+    )
     get_historical_market = operation(b.get_historical_market)
     get_market_candlesticks_historical = operation(b.get_market_candlesticks_historical)
-    get_historical_orders = paginated(b.get_historical_orders, lambda page: page.orders)
-    get_historical_positions = paginated(
-        b.get_historical_positions, lambda page: page.market_positions
+    get_historical_orders = paginated(
+        b.get_historical_orders, lambda page: page.orders, lists=("orders",)
     )
-    get_trades_historical = paginated(b.get_trades_historical, lambda page: page.trades)
+    get_historical_positions = paginated(
+        b.get_historical_positions,
+        lambda page: page.market_positions,
+        lists=("market_positions", "event_positions"),
+    )
+    get_trades_historical = paginated(
+        b.get_trades_historical, lambda page: page.trades, lists=("trades",)
+    )
     get_incentive_programs = operation(b.get_incentive_programs)
     get_live_datas = operation(b.get_live_datas)
     get_event_live_data = operation(b.get_event_live_data)
@@ -88,19 +111,23 @@ class Surface:
     get_weather_index = operation(b.get_weather_index)
     get_weather_index_calibrations = operation(b.get_weather_index_calibrations)
     get_live_data = operation(b.get_live_data)
-    get_markets = paginated(b.get_markets, lambda page: page.markets)
+    get_markets = paginated(b.get_markets, lambda page: page.markets, lists=("markets",))
     batch_get_market_candlesticks = operation(b.batch_get_market_candlesticks)
     get_market_orderbooks = operation(b.get_market_orderbooks)
-    get_trades = paginated(b.get_trades, lambda page: page.trades)
+    get_trades = paginated(b.get_trades, lambda page: page.trades, lists=("trades",))
     get_market = operation(b.get_market)
     get_market_orderbook = operation(b.get_market_orderbook)
     get_series_list = operation(b.get_series_list)
     get_series = operation(b.get_series)
     get_market_candlesticks = operation(b.get_market_candlesticks)
-    get_milestones = paginated(b.get_milestones, lambda page: page.milestones)
+    get_milestones = paginated(
+        b.get_milestones, lambda page: page.milestones, lists=("milestones",)
+    )
     get_milestone = operation(b.get_milestone)
     get_multivariate_event_collections = paginated(
-        b.get_multivariate_event_collections, lambda page: page.multivariate_contracts
+        b.get_multivariate_event_collections,
+        lambda page: page.multivariate_contracts,
+        lists=("multivariate_contracts",),
     )
     create_market_in_multivariate_event_collection = operation(
         b.create_market_in_multivariate_event_collection
@@ -127,7 +154,7 @@ class Surface:
     amend_order_v2 = operation(b.amend_order_v2)
     decrease_order_v2 = operation(b.decrease_order_v2)
     create_order = operation(b.create_order)
-    get_orders = paginated(b.get_orders, lambda page: page.orders)
+    get_orders = paginated(b.get_orders, lambda page: page.orders, lists=("orders",))
     batch_cancel_orders = operation(b.batch_cancel_orders)
     batch_create_orders = operation(b.batch_create_orders)
     get_order_queue_positions = operation(b.get_order_queue_positions)
@@ -137,28 +164,40 @@ class Surface:
     decrease_order = operation(b.decrease_order)
     get_order_queue_position = operation(b.get_order_queue_position)
     get_balance = operation(b.get_balance)
-    get_deposits = paginated(b.get_deposits, lambda page: page.deposits)
-    get_fills = paginated(b.get_fills, lambda page: page.fills)
+    get_deposits = paginated(b.get_deposits, lambda page: page.deposits, lists=("deposits",))
+    get_fills = paginated(b.get_fills, lambda page: page.fills, lists=("fills",))
     intra_exchange_instance_transfer = operation(b.intra_exchange_instance_transfer)
     get_intra_exchange_instance_transfers = paginated(
-        b.get_intra_exchange_instance_transfers, lambda page: page.transfers
+        b.get_intra_exchange_instance_transfers, lambda page: page.transfers, lists=("transfers",)
     )
     get_intra_exchange_instance_transfer = operation(b.get_intra_exchange_instance_transfer)
-    get_positions = paginated(b.get_positions, lambda page: page.market_positions)
-    get_settlements = paginated(b.get_settlements, lambda page: page.settlements)
+    get_positions = paginated(
+        b.get_positions,
+        lambda page: page.market_positions,
+        lists=("market_positions", "event_positions"),
+    )
+    get_settlements = paginated(
+        b.get_settlements, lambda page: page.settlements, lists=("settlements",)
+    )
     create_subaccount = operation(b.create_subaccount)
     get_subaccount_balances = operation(b.get_subaccount_balances)
     get_subaccount_netting = operation(b.get_subaccount_netting)
     update_subaccount_netting = operation(b.update_subaccount_netting)
     apply_subaccount_transfer = operation(b.apply_subaccount_transfer)
-    get_subaccount_transfers = paginated(b.get_subaccount_transfers, lambda page: page.transfers)
+    get_subaccount_transfers = paginated(
+        b.get_subaccount_transfers, lambda page: page.transfers, lists=("transfers",)
+    )
     get_portfolio_resting_order_total_value = operation(b.get_portfolio_resting_order_total_value)
     get_target_balance_allocation = operation(b.get_target_balance_allocation)
     set_target_balance_allocation = operation(b.set_target_balance_allocation)
-    get_withdrawals = paginated(b.get_withdrawals, lambda page: page.withdrawals)
+    get_withdrawals = paginated(
+        b.get_withdrawals, lambda page: page.withdrawals, lists=("withdrawals",)
+    )
     get_filters_for_sports = operation(b.get_filters_for_sports)
     get_tags_for_series_categories = operation(b.get_tags_for_series_categories)
     get_structured_targets = paginated(
-        b.get_structured_targets, lambda page: page.structured_targets
+        b.get_structured_targets,
+        lambda page: page.structured_targets,
+        lists=("structured_targets",),
     )
     get_structured_target = operation(b.get_structured_target)

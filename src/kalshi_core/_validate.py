@@ -53,11 +53,21 @@ def to_decimal(value: object, where: str, money: str | None = None) -> Decimal:
     return result
 
 
-def _format_decimal(value: Decimal) -> str:
+_CENTS = Decimal("0.01")
+
+
+def _format_decimal(value: Decimal, money: str | None) -> str:
+    """The wire text: plain notation; dollar amounts with at least two places ("0.50"), the
+    shortest form the spec's examples use and every request field accepts."""
+    exponent = value.as_tuple().exponent
+    if money == "dollars" and isinstance(exponent, int) and exponent > -2:
+        value = value.quantize(_CENTS)
     return format(value, "f")
 
 
 def _check_int(value: object, kind: Kind, where: str) -> int:
+    if isinstance(value, float):
+        raise ValidationError(where, f"got the float {value!r}; pass an integer")
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(where, f"expected an integer, got {type(value).__name__}")
     if kind.minimum is not None and value < kind.minimum:
@@ -89,7 +99,7 @@ def normalize(value: Any, kind: Kind, where: str, schemas: SchemaLookup) -> Any:
             raise ValidationError(where, f"expected True or False, got {type(value).__name__}")
         return value
     if k == "decimal":
-        return _format_decimal(to_decimal(value, where, kind.money))
+        return _format_decimal(to_decimal(value, where, kind.money), kind.money)
     if k == "enum":
         return _check_enum(value, kind, where)
     if k == "datetime":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import attrs
 
-__all__ = ["Headers", "Request", "Response"]
+__all__ = ["Headers", "Request", "Response", "find_header"]
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -18,9 +18,13 @@ def _redacted(headers: Headers) -> Headers:
     return tuple((k, "<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers)
 
 
-def to_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return tuple((str(k), str(v)) for k, v in items)
+def find_header(headers: Headers, name: str) -> str | None:
+    """The first value of header ``name`` (case-insensitive), or ``None``."""
+    lname = name.lower()
+    for k, v in headers:
+        if k.lower() == lname:
+            return v
+    return None
 
 
 @attrs.frozen(repr=False)
@@ -48,11 +52,8 @@ class Request:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for k, v in self.headers:
-            if k.lower() == lname:
-                return v
-        return None
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        return find_header(self.headers, name)
 
     def with_headers(self, extra: Iterable[tuple[str, str]]) -> Request:
         extra = tuple(extra)
@@ -76,11 +77,8 @@ class Response:
     body: bytes = b""
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for k, v in self.headers:
-            if k.lower() == lname:
-                return v
-        return None
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        return find_header(self.headers, name)
 
     def __repr__(self) -> str:
         return f"Response(status={self.status}, body=<{len(self.body)} bytes>)"

@@ -6,6 +6,7 @@
     ``TransportError``: the request did not complete (``ConnectError``, ``APITimeoutError``).
     ``DecodeError``: the body is not what the spec promises (not JSON, wrong shape).
     ``PaginationError``: a server cursor would make a paginator loop.
+    ``PartialBatchError``: a batch of a split send failed after others went through.
 
 Messages never carry key material or signatures: only the method, the path and what the
 server said.
@@ -13,7 +14,7 @@ server said.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "KalshiError",
     "NotFoundError",
     "PaginationError",
+    "PartialBatchError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServiceUnavailableError",
@@ -171,7 +173,10 @@ class DecodeError(KalshiError):
 
     ``status``, ``method`` and ``path`` locate the response, ``body`` holds the decoded JSON (or
     the text when it is not JSON), and ``order_id`` is set when a write acknowledgement named the
-    order it created despite the malformed rest of its body.
+    order it created or acted on despite the malformed rest of its body. ``order_ids`` holds the
+    ids a batch answer named (every item that carried one), for the same reason: an order the
+    exchange accepted is never out of the caller's reach. ``acknowledged`` maps the other ids a
+    write answer named (``{"order_group_id": ...}``, ``{"transfer_id": ...}``).
     """
 
     def __init__(
@@ -183,14 +188,45 @@ class DecodeError(KalshiError):
         path: str,
         body: Any = None,
         order_id: str | None = None,
+        order_ids: tuple[str, ...] = (),
+        acknowledged: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(f"{method} {path} -> {status}: {message}")
+        text = f"{method} {path} -> {status}: {message}"
+        if order_id:
+            text += f" (the exchange acknowledged order {order_id})"
+        elif order_ids:
+            text += f" (the exchange acknowledged orders {', '.join(order_ids)})"
+        super().__init__(text)
         self.status = status
         self.method = method
         self.path = path
         self.body = body
         self.order_id = order_id
+        self.order_ids = order_ids
+        self.acknowledged: Mapping[str, str] = dict(acknowledged or {})
 
 
 class PaginationError(KalshiError):
     """The server returned a cursor it had returned before; following it would loop."""
+
+
+class PartialBatchError(KalshiError):
+    """A batch of a split send failed; the batches before it went through.
+
+    ``completed`` is the merged answer of the batches that were answered (``None`` if the first
+    one failed), ``failed`` the orders of the batch that raised (the exchange may or may not have
+    acted on them: check with ``get_orders``), ``unsent`` the orders never sent, and
+    ``__cause__`` the error itself.
+    """
+
+    def __init__(
+        self, completed: Any, failed: Sequence[Any], unsent: Sequence[Any], cause: BaseException
+    ) -> None:
+        done = len(completed.orders or ()) if completed is not None else 0
+        super().__init__(
+            f"a batch of {len(failed)} orders failed ({cause}); {done} orders were answered "
+            f"before it, {len(unsent)} were not sent"
+        )
+        self.completed = completed
+        self.failed = list(failed)
+        self.unsent = list(unsent)

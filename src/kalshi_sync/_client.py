@@ -93,6 +93,9 @@ class Client(Surface, SyncRunner):
         key = self._credentials.key_id if self._credentials else None
         return f"{type(self).__name__}(base_url={self.base_url!r}, key_id={key!r})"
 
+    def __reduce__(self) -> str:
+        raise TypeError("clients hold credentials and open connections and cannot be pickled")
+
     def _run(self, call: Call[T]) -> T:
         """Sign ``call`` now, send it, and parse the answer."""
         request = call.to_request(self.base_url, self._credentials, self._clock())

@@ -6,11 +6,15 @@ loopback socket with ``LoopbackServer``; ``python -m kalshi_testing`` starts the
 command line.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401 - handlers
 from kalshi_testing._engine import Ledger
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
 from kalshi_testing._server import LoopbackServer
-from kalshi_testing._transport import mock_transport
+
+if TYPE_CHECKING:
+    from kalshi_testing._transport import mock_transport
 
 __all__ = [
     "ApiKey",
@@ -22,3 +26,13 @@ __all__ = [
     "handler",
     "mock_transport",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # httpx is imported only when the MockTransport adapter is asked for, so code that embeds
+    # the core without httpx (h11 over a socket) can still use the fake exchange.
+    if name == "mock_transport":
+        from kalshi_testing._transport import mock_transport
+
+        return mock_transport
+    raise AttributeError(f"module 'kalshi_testing' has no attribute {name!r}")

@@ -7,8 +7,8 @@ integer era (``yes_price``, ``fill_count``, ``taker_fees``...) are kept so respo
 era round-trip.
 """
 
-from kalshi_core.models._base import Model, TolerantEnum, raw_json
+from kalshi_core.models._base import BatchAnswer, Model, TolerantEnum, raw_json
 from kalshi_core.models._generated import *  # noqa: F403
 from kalshi_core.models._generated import __all__ as _generated_all
 
-__all__ = ["Model", "TolerantEnum", "raw_json", *_generated_all]
+__all__ = ["BatchAnswer", "Model", "TolerantEnum", "raw_json", *_generated_all]

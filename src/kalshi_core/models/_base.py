@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-__all__ = ["Model", "TolerantEnum", "raw_json"]
+__all__ = ["BatchAnswer", "Model", "TolerantEnum", "raw_json"]
+
+I = TypeVar("I")  # noqa: E741
 
 
 class TolerantEnum(enum.StrEnum):
@@ -47,3 +49,39 @@ class Model:
 def raw_json(model: Model) -> Mapping[str, Any] | None:
     """The decoded JSON body a response model was parsed from (``None`` for nested models)."""
     return getattr(model, "_kalshi_raw", None)
+
+
+class BatchAnswer(Generic[I]):
+    """Base of the batch write answers: one item per order, in the order they were sent.
+
+    A rejected order is reported on its item (``item.error``, an ``ErrorResponse`` with
+    ``code`` and ``message``); the batch itself never raises for it, and the orders that went
+    through stay in ``accepted``.
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        orders: list[I] | None
+
+    @property
+    def accepted(self) -> list[I]:
+        """The items the exchange accepted (no ``error``)."""
+        return [item for item in self.orders or () if getattr(item, "error", None) is None]
+
+    @property
+    def rejected(self) -> list[I]:
+        """The items the exchange refused; each carries its ``error``."""
+        return [item for item in self.orders or () if getattr(item, "error", None) is not None]
+
+    @property
+    def order_ids(self) -> list[str]:
+        """The ids of the accepted orders (``order_id``, or ``order.order_id`` in V1 answers)."""
+        out = []
+        for item in self.accepted:
+            oid = getattr(item, "order_id", None)
+            if oid is None:
+                oid = getattr(getattr(item, "order", None), "order_id", None)
+            if oid is not None:
+                out.append(oid)
+        return out

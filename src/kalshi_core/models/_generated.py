@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from kalshi_core.models._base import Model, TolerantEnum
+from kalshi_core.models._base import BatchAnswer, Model, TolerantEnum
 
 __all__ = [
     "AnnouncementStatus",
@@ -710,6 +710,7 @@ class BatchCancelOrdersIndividualResponse(Model):
     order: Order | None = None
     reduced_by_fp: Decimal | None = None
     error: ErrorResponse | None = None
+    reduced_by: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -731,7 +732,7 @@ class BatchCancelOrdersRequestOrder(Model):
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
-class BatchCancelOrdersResponse(Model):
+class BatchCancelOrdersResponse(BatchAnswer["BatchCancelOrdersIndividualResponse"], Model):
     """The BatchCancelOrdersResponse schema."""
 
     orders: list[BatchCancelOrdersIndividualResponse] | None = None
@@ -755,7 +756,7 @@ class BatchCancelOrdersV2RequestOrders(Model):
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
-class BatchCancelOrdersV2Response(Model):
+class BatchCancelOrdersV2Response(BatchAnswer["BatchCancelOrdersV2ResponseOrders"], Model):
     """The BatchCancelOrdersV2Response schema."""
 
     orders: list[BatchCancelOrdersV2ResponseOrders] | None = None
@@ -789,7 +790,7 @@ class BatchCreateOrdersRequest(Model):
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
-class BatchCreateOrdersResponse(Model):
+class BatchCreateOrdersResponse(BatchAnswer["BatchCreateOrdersIndividualResponse"], Model):
     """The BatchCreateOrdersResponse schema."""
 
     orders: list[BatchCreateOrdersIndividualResponse] | None = None
@@ -803,7 +804,7 @@ class BatchCreateOrdersV2Request(Model):
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
-class BatchCreateOrdersV2Response(Model):
+class BatchCreateOrdersV2Response(BatchAnswer["BatchCreateOrdersV2ResponseOrders"], Model):
     """The BatchCreateOrdersV2Response schema."""
 
     orders: list[BatchCreateOrdersV2ResponseOrders] | None = None
@@ -891,6 +892,7 @@ class CancelOrderResponse(Model):
 
     order: Order | None = None
     reduced_by_fp: Decimal | None = None
+    reduced_by: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1237,6 +1239,12 @@ class EventPosition(Model):
     event_exposure_dollars: Decimal | None = None
     realized_pnl_dollars: Decimal | None = None
     fees_paid_dollars: Decimal | None = None
+    total_cost: int | None = None  # legacy (seeds)
+    total_cost_shares: int | None = None  # legacy (seeds)
+    event_exposure: int | None = None  # legacy (seeds)
+    realized_pnl: int | None = None  # legacy (seeds)
+    resting_orders_count: int | None = None  # legacy (seeds)
+    fees_paid: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1313,6 +1321,13 @@ class Fill(Model):
     fee_cost: Decimal | None = None
     subaccount_number: int | None = None
     ts: int | None = None
+    client_order_id: str | None = None  # legacy (seeds)
+    count: int | None = None  # legacy (seeds)
+    price: Decimal | None = None  # legacy (seeds)
+    yes_price: int | None = None  # legacy (seeds)
+    no_price: int | None = None  # legacy (seeds)
+    yes_price_fixed: Decimal | None = None  # legacy (seeds)
+    no_price_fixed: Decimal | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1684,6 +1699,7 @@ class GetOrderGroupResponse(Model):
     contracts_limit_fp: Decimal | None = None
     orders: list[str] | None = None
     exchange_index: int | None = None
+    contracts_limit: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1698,6 +1714,7 @@ class GetOrderQueuePositionResponse(Model):
     """The GetOrderQueuePositionResponse schema."""
 
     queue_position_fp: Decimal | None = None
+    queue_position: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2127,6 +2144,11 @@ class MarketPosition(Model):
     fees_paid_dollars: Decimal | None = None
     last_updated_ts: datetime | None = None
     resting_orders_count: int | None = None  # spec 3.13
+    total_traded: int | None = None  # legacy (seeds)
+    position: int | None = None  # legacy (seeds)
+    market_exposure: int | None = None  # legacy (seeds)
+    realized_pnl: int | None = None  # legacy (seeds)
+    fees_paid: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2239,6 +2261,7 @@ class OrderGroup(Model):
     contracts_limit_fp: Decimal | None = None
     is_auto_cancel_enabled: bool | None = None
     exchange_index: int | None = None
+    contracts_limit: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2248,6 +2271,7 @@ class OrderQueuePosition(Model):
     order_id: str | None = None
     market_ticker: str | None = None
     queue_position_fp: Decimal | None = None
+    queue_position: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2470,6 +2494,10 @@ class Settlement(Model):
     settled_time: datetime | None = None
     fee_cost: Decimal | None = None
     value: int | None = None
+    yes_count: int | None = None  # legacy (seeds)
+    yes_total_cost: int | None = None  # legacy (seeds)
+    no_count: int | None = None  # legacy (seeds)
+    no_total_cost: int | None = None  # legacy (seeds)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)

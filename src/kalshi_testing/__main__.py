@@ -1,0 +1,77 @@
+"""Run the fake exchange on a loopback port: ``python -m kalshi_testing --help``.
+
+It registers one user with the balance you choose and either your public key (``--public-key``,
+with ``--key-id``) or a freshly generated RSA key whose private PEM it writes to ``--key-out``
+(mode 0600; never printed). It prints the base URL and the key id, then serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+from kalshi_testing import FakeExchange, LoopbackServer
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m kalshi_testing", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    p.add_argument("--balance", default="1000", help="the user's starting balance in dollars")
+    p.add_argument(
+        "--market",
+        action="append",
+        default=None,
+        help="market ticker to open (repeatable; default HIGHNY-24JAN01-T60)",
+    )
+    p.add_argument("--public-key", type=Path, help="PEM public key to register for the user")
+    p.add_argument("--key-id", help="key id to register (default: a new UUID)")
+    p.add_argument(
+        "--key-out",
+        type=Path,
+        default=Path("fake-exchange-key.pem"),
+        help="where to write the generated private key (without --public-key)",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    exchange = FakeExchange()
+    for ticker in args.market or ["HIGHNY-24JAN01-T60"]:
+        exchange.add_market(ticker)
+    public = args.public_key.read_bytes() if args.public_key else None
+    key = exchange.add_user(balance=Decimal(args.balance), public_key=public, key_id=args.key_id)
+    if key.private_key_pem is not None:
+        fd = os.open(args.key_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.private_key_pem)
+    server = LoopbackServer(exchange, host=args.host, port=args.port).start()
+    print(f"fake Kalshi exchange at {server.url}")
+    print(f"KALSHI_API_KEY_ID={key.key_id}")
+    if key.private_key_pem is not None:
+        print(f"KALSHI_PRIVATE_KEY_PATH={args.key_out}")
+    print(f"KALSHI_BASE_URL={server.url}")
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
