@@ -347,7 +347,6 @@ class Engine:
         amend: bool,
     ) -> None:
         price = maker.price
-        trade_id = str(uuid.uuid4())
         for order, is_taker in ((taker, True), (maker, False)):
             account = self.account(order.user_id, order.subaccount)
             paid = _side_price(order, price)
@@ -380,9 +379,10 @@ class Engine:
             position.fees_paid += charge
             position.updated = now
             self._net(position, account, now)
+            fill_id = str(uuid.uuid4())
             fill = Fill(
-                fill_id=trade_id if is_taker else str(uuid.uuid4()),
-                trade_id=trade_id,
+                fill_id=fill_id,
+                trade_id=fill_id,  # spec 3.31: "legacy field name, same as fill_id"
                 order_id=order.order_id,
                 user_id=order.user_id,
                 subaccount=order.subaccount,
