@@ -255,3 +255,36 @@ def test_unauthenticated_requests_are_401(fake: FakeExchange) -> None:
     )
     assert response.status == 401
     assert json.loads(response.body)["error"]["code"] == "authentication_error"
+
+
+def test_order_reads_filter(fake: FakeExchange, account: ApiKey) -> None:
+    fake.add_market("OTHEREVENT-1")
+    fake.engine.create_subaccount(account.user_id, 0.0)
+    fake.engine.transfer(account.user_id, 0, 1, D(10), 0.0)
+    a = fake.place_order(account.user_id, MARKET, "bid", "0.10", 1)
+    b = fake.place_order(account.user_id, "OTHEREVENT-1", "bid", "0.10", 1, subaccount=1)
+    fake.cancel_order(a.order_id)
+
+    def ids(query: str) -> set[str]:
+        status, body = call(fake, account, "GET", f"/portfolio/orders{query}")
+        assert status == 200
+        return {o["order_id"] for o in body["orders"]}
+
+    assert ids("") == {a.order_id, b.order_id}
+    assert ids("?event_ticker=OTHEREVENT,HIGHNY-24JAN01") == {a.order_id, b.order_id}
+    assert ids("?event_ticker=OTHEREVENT") == {b.order_id}
+    assert ids("?status=canceled") == {a.order_id}
+    assert ids("?subaccount=1") == {b.order_id}
+    assert ids(f"?ticker={MARKET}") == {a.order_id}
+    assert ids(f"?min_ts={int(b.created) + 100}") == set()
+    status, _ = call(
+        fake,
+        account,
+        "GET",
+        "/portfolio/orders?event_ticker=" + ",".join("E" * i for i in range(1, 12)),
+    )
+    assert status == 400
+    status, body = call(fake, account, "GET", "/portfolio/orders/queue_positions?subaccount=1")
+    assert [q["order_id"] for q in body["queue_positions"]] == [b.order_id]
+    status, body = call(fake, account, "GET", "/portfolio/orders/queue_positions")
+    assert body["queue_positions"] == []  # the primary account's resting orders: none
