@@ -11,10 +11,12 @@ does the same for iterators (``c.get_orders.items()``), sync or async.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+import anyio
 import anyio.from_thread
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import kalshi_async
 import kalshi_sync
+from kalshi_core import Credentials
 from kalshi_testing import ApiKey, FakeExchange, LoopbackServer, mock_transport
 
 DRIVERS = ("sync", "asyncio", "trio")
@@ -45,6 +48,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("driver", drivers)
 
 
+@functools.lru_cache(maxsize=64)
+def _credentials(key_id: str, pem: bytes) -> Credentials:
+    return Credentials(key_id, pem)
+
+
 class Harness:
     """Runs client calls on one driver; see the module docstring."""
 
@@ -59,6 +67,10 @@ class Harness:
 
     def client(self, **kwargs: Any) -> Any:
         """A client of this harness's driver; closed at the end of the test."""
+        pem = kwargs.get("private_key")
+        if isinstance(pem, bytes) and kwargs.get("key_id") and "private_key_password" not in kwargs:
+            # Loading (validating) an RSA key takes ~0.3 s: load each PEM once per session.
+            kwargs["credentials"] = _credentials(kwargs.pop("key_id"), kwargs.pop("private_key"))
         if self.is_async:
             transport = kwargs.pop("transport", None)
             if transport is not None:
@@ -88,6 +100,28 @@ class Harness:
             return [item async for item in fn(client)]
 
         return list(self._portal.call(gather))
+
+    def concurrently(self, fn: Callable[[Any], Any], client: Any, n: int) -> list[Any]:
+        """``fn(client)`` run ``n`` times at once: tasks in one task group (async drivers) or
+        ``n`` threads (sync); the results in order. Any failure propagates."""
+        if not self.is_async:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=n) as pool:
+                return list(pool.map(lambda _: fn(client), range(n)))
+
+        async def all_at_once() -> list[Any]:
+            results: list[Any] = [None] * n
+
+            async def one(i: int) -> None:
+                results[i] = await fn(client)
+
+            async with anyio.create_task_group() as tg:
+                for i in range(n):
+                    tg.start_soon(one, i)
+            return results
+
+        return list(self._portal.call(all_at_once))
 
     def close(self) -> None:
         for client in self._clients:
@@ -136,6 +170,12 @@ def rsa_pem(rsa_key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
+@pytest.fixture(scope="session")
+def rsa_pems(rsa_key: rsa.RSAPrivateKey, rsa_pem: bytes) -> tuple[bytes, Any]:
+    """The session's key as (private PEM, public key)."""
+    return rsa_pem, rsa_key.public_key()
+
+
 @pytest.fixture
 def account(fake: FakeExchange, rsa_key: rsa.RSAPrivateKey, rsa_pem: bytes) -> ApiKey:
     """A user with $1,000 and an RSA key (the session's key, under a fresh key id)."""
@@ -170,11 +210,17 @@ def client(
     with contextlib.ExitStack() as stack:
         if wire == "socket":
             srv = stack.enter_context(LoopbackServer(fake))
-            yield harness.client(key_id=account.key_id, private_key=private_key, base_url=srv.url)
+            yield harness.client(
+                key_id=account.key_id,
+                private_key=private_key,
+                base_url=srv.url,
+                rate_limit="prime",
+            )
         else:
             yield harness.client(
                 key_id=account.key_id,
                 private_key=private_key,
                 base_url="http://fake.test/trade-api/v2",
                 transport=mock_transport(fake),
+                rate_limit="prime",
             )

@@ -31,7 +31,7 @@ def answer(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) ->
                     "service": "api",
                 }
             },
-            errors.AuthenticationError,
+            errors.InvalidSignatureError,
             "authentication_error",
             "authentication error",
             "INCORRECT_API_KEY_SIGNATURE",
@@ -63,7 +63,7 @@ def answer(status: int, body: Any, headers: tuple[tuple[str, str], ...] = ()) ->
         (
             409,
             {"error": {"code": "order_already_exists", "message": "order already exists"}},
-            errors.ConflictError,
+            errors.OrderAlreadyExistsError,
             "order_already_exists",
             "order already exists",
             None,
@@ -167,7 +167,7 @@ def test_transport_failure_is_our_error(harness: Harness) -> None:
     )
     with pytest.raises(errors.ConnectError) as info:
         harness.run(lambda c: c.get_exchange_status(), client)
-    assert info.value.path == "/trade-api/v2/exchange/status"
+    assert info.value.path == "/exchange/status"
     assert isinstance(info.value, errors.TransportError)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,8 @@ def test_intent_maps_to_the_yes_book(
     call = trading.order_intent(ticker=MARKET, action=action, outcome=outcome, price=price, count=4)
     assert call.operation.name == "create_order_v2"
     body = json.loads(call.body or b"")
+    # The SDK names every create (exactly-once retries): a fresh UUID4 unless the caller did.
+    assert uuid.UUID(body.pop("client_order_id")).version == 4
     assert body == {
         "ticker": MARKET,
         "side": side,
@@ -103,31 +106,25 @@ def test_tick_grids() -> None:
         trading.TickGrid.uniform(0.01)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("action", "outcome", "price", "side", "yes_price"), TABLE[:4])
 def test_place_order_rests_on_the_fake_book(
-    harness: Harness,
-    client: Any,
-    fake: FakeExchange,
-    account: ApiKey,
-    action: str,
-    outcome: str,
-    price: str,
-    side: str,
-    yes_price: str,
+    harness: Harness, client: Any, fake: FakeExchange, account: ApiKey
 ) -> None:
-    ack = harness.run(
-        lambda c: c.place_order(
-            ticker=MARKET, action=action, outcome=outcome, price=price, count=2
-        ),
-        client,
-    )
-    assert isinstance(ack, models.CreateOrderV2Response)
-    order = harness.run(lambda c: c.get_order(ack.order_id), client).order
-    assert order.book_side == side
-    assert order.yes_price_dollars == Decimal(yes_price)
-    # A buyer of either outcome puts up the price they named; a seller, 1 - that price.
-    per_contract = Decimal(price) if action == "buy" else 1 - Decimal(price)
-    assert fake.balance(account.user_id) == Decimal(1000) - 2 * per_contract
+    for action, outcome, price, side, yes_price in TABLE[:4]:
+        ack = harness.run(
+            lambda c, a=action, o=outcome, p=price: c.place_order(
+                ticker=MARKET, action=a, outcome=o, price=p, count=2
+            ),
+            client,
+        )
+        assert isinstance(ack, models.CreateOrderV2Response)
+        order = harness.run(lambda c, oid=ack.order_id: c.get_order(oid), client).order
+        assert order.book_side == side
+        assert order.yes_price_dollars == Decimal(yes_price)
+        # A buyer of either outcome puts up the price they named; a seller, 1 - that price.
+        per_contract = Decimal(price) if action == "buy" else 1 - Decimal(price)
+        assert fake.balance(account.user_id) == Decimal(1000) - 2 * per_contract
+        harness.run(lambda c, oid=ack.order_id: c.cancel_order_v2(oid), client)
+        assert fake.balance(account.user_id) == Decimal(1000)
 
 
 def test_buy_and_sell_shortcuts_on_every_driver(harness: Harness, client: Any) -> None:
@@ -190,7 +187,7 @@ def _echo_server(fail_on: int | None = None) -> Scripted:
     def respond(request: Any) -> tuple[int, Any]:
         calls["n"] += 1
         if calls["n"] == fail_on:
-            return 429, {"error": "too many requests"}
+            return 400, {"error": {"code": "invalid_parameters", "message": "bad batch"}}
         sent = Scripted.json(request)["orders"]
         items = []
         for o in sent:
@@ -253,7 +250,7 @@ def test_a_failing_batch_never_hides_the_ones_before(harness: Harness) -> None:
     assert err.completed.order_ids == [f"o-c-{i}" for i in range(20)]
     assert [o["client_order_id"] for o in err.failed] == [f"c-{i}" for i in range(20, 40)]
     assert [o["client_order_id"] for o in err.unsent] == [f"c-{i}" for i in range(40, 50)]
-    assert isinstance(err.__cause__, errors.RateLimitError)
+    assert isinstance(err.__cause__, errors.BadRequestError)
     assert len(server.requests) == 2
 
 
@@ -308,3 +305,73 @@ def test_yes_book_algebra(p: Decimal, outcome: str) -> None:
     assert Decimal(0) < buy_price < 1
     body = json.loads(trading.buy(MARKET, outcome, price=p, count=1).body or b"")
     assert Decimal(body["price"]) == buy_price
+
+
+def test_trading_docs_code_is_python_and_names_real_methods() -> None:
+    import ast
+    import re
+    from pathlib import Path
+
+    from kalshi_core import Surface
+
+    text = (Path(__file__).parent.parent / "docs" / "trading.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 4
+    called = set()
+    for block in blocks:
+        tree = ast.parse(block)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "client"
+            ):
+                called.add(node.attr)
+    assert called
+    assert not {name for name in called if not hasattr(Surface, name)}
+
+
+def test_trading_docs_session_runs_against_the_fake(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "trading.md").read_text()
+    session = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    exec(compile(session, "docs/trading.md", "exec"), {"__name__": "docs_session"})
+    assert capsys.readouterr().out.splitlines() == [
+        "4.00 6.00",
+        "4.00",
+        "1",
+        "998.7400",
+        "HIGHNY-24JAN01-T60 -4.00 1.2000",
+        "HIGHNY-24JAN01 1.2000",
+        "ask 4.00 0.7000 True",
+    ]
+
+
+def test_split_batches_against_the_fake(harness: Harness, client: Any, fake: FakeExchange) -> None:
+    orders = [
+        trading.intent_request(
+            ticker=MARKET,
+            action="buy",
+            outcome="yes",
+            price="0.20",
+            count=1,
+            client_order_id=f"c-{i}",
+        )
+        for i in range(25)
+    ]
+    orders[22]["price"] = "0.205"  # fine by the spec's decimal rule; off this market's 0.01 grid
+    placed = harness.run(lambda c: c.create_orders_in_batches(orders), client)
+    assert placed.orders is not None
+    assert len(placed.orders) == 25
+    [refused] = placed.rejected
+    assert placed.orders[22] is refused
+    assert refused.error.code
+    assert len(placed.order_ids) == 24
+    resting = harness.collect(lambda c: c.get_orders.items(status="resting"), client)
+    assert sorted(o.order_id for o in resting) == sorted(placed.order_ids)
+    canceled = harness.run(lambda c: c.cancel_orders_in_batches(placed.order_ids), client)
+    assert canceled.order_ids == placed.order_ids
+    assert all(item.reduced_by == 1 for item in canceled.accepted)
+    assert harness.collect(lambda c: c.get_orders.items(status="resting"), client) == []

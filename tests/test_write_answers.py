@@ -65,6 +65,11 @@ SINGLE_WRITES: list[tuple[str, Callable[[], Call[Any]], dict[str, Any]]] = [
         {"order_id": "o-1", "reduced_by": ["5"], "ts_ms": 1},
     ),
     (
+        "create_order_v2",
+        lambda: builders.create_order_v2(**ORDER_V2),
+        {"order_id": "o-1", "client_order_id": ["c-1"], "fill_count": "0.00"},
+    ),
+    (
         "create_order",
         lambda: legacy(lambda: builders.create_order(**ORDER_V1)),
         {"order": {"order_id": "o-1", "created_time": "not a time"}},

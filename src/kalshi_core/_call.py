@@ -25,6 +25,7 @@ from kalshi_core._values import Request, Response
 from kalshi_core.credentials import Credentials, sign_request
 from kalshi_core.errors import DecodeError, ValidationError
 from kalshi_core.errors_parse import error_from_response
+from kalshi_core.idempotency import ensure_client_order_ids
 
 __all__ = ["Call", "make_call"]
 
@@ -251,6 +252,7 @@ def make_call(
     if operation.body is not None:
         values = normalize_fields(body or {}, _schemas(operation.body), "", _schemas)
         _rules.check_schema(operation.body, values)
+        ensure_client_order_ids(operation.operation_id, values)
         payload = json.dumps(values, separators=(",", ":")).encode()
     return Call(
         operation=operation,

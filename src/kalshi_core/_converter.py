@@ -64,6 +64,13 @@ def _int(value: Any, _: Any) -> int:
     raise TypeError(f"expected an integer, got {type(value).__name__}")
 
 
+def _str(value: Any, _: Any) -> str:
+    # cattrs' default would turn 5 into "5" and ["a"] into "['a']": a wrong-typed body raises.
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
 def _bool(value: Any, _: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -132,9 +139,9 @@ def _configure(converter: cattrs.Converter) -> cattrs.Converter:
     converter.register_structure_hook(datetime, _datetime)
     converter.register_structure_hook(int, _int)
     converter.register_structure_hook(bool, _bool)
-    converter.register_structure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, TolerantEnum), _enum
-    )
+    converter.register_structure_hook(str, _str)
+    # Registered by class, so that it wins over the ``str`` hook for these ``str`` subclasses.
+    converter.register_structure_hook(TolerantEnum, _enum)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_unstructure_hook(datetime, _format_datetime)
     converter.register_unstructure_hook_func(

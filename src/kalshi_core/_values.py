@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 
-__all__ = ["Headers", "Request", "Response", "find_header"]
+__all__ = ["Headers", "Request", "Response", "find_header", "redacted_headers"]
 
 Headers = tuple[tuple[str, str], ...]
 
 _SECRET_HEADERS = frozenset({"kalshi-access-signature", "authorization"})
 
 
-def _redacted(headers: Headers) -> Headers:
+def redacted_headers(headers: Headers) -> Headers:
+    """``headers`` with the signature (and any Authorization) replaced by ``<redacted>``."""
     return tuple((k, "<redacted>" if k.lower() in _SECRET_HEADERS else v) for k, v in headers)
 
 
@@ -61,10 +63,14 @@ class Request:
         kept = tuple((k, v) for k, v in self.headers if k.lower() not in names)
         return attrs.evolve(self, headers=kept + extra)
 
+    def __reduce__(self) -> Any:
+        # A pickle must not carry the signature: it is redacted (a signature expires anyway).
+        return (Request, (self.method, self.url, redacted_headers(self.headers), self.body))
+
     def __repr__(self) -> str:
         return (
             f"Request(method={self.method!r}, url={self.url!r}, "
-            f"headers={_redacted(self.headers)!r}, body=<{len(self.body)} bytes>)"
+            f"headers={redacted_headers(self.headers)!r}, body=<{len(self.body)} bytes>)"
         )
 
 

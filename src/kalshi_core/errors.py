@@ -2,14 +2,22 @@
 
 ``KalshiError``
     ``ValidationError``: an argument was refused before anything was sent (names the field).
-    ``APIStatusError``: the server answered an error status; one subclass per status family.
-    ``TransportError``: the request did not complete (``ConnectError``, ``APITimeoutError``).
+    ``APIStatusError``: the server answered an error status; one subclass per status family:
+        ``BadRequestError`` (400), ``AuthenticationError`` (401; refined into
+        ``InvalidSignatureError``, ``UnknownApiKeyError`` and ``TimestampExpiredError``),
+        ``PermissionDeniedError`` (403), ``NotFoundError`` (404), ``ConflictError`` (409;
+        ``OrderAlreadyExistsError``), ``RateLimitError`` (429), ``InternalServerError`` (500
+        and other 5xx) and ``ServiceUnavailableError`` (502, 503, 504).
+    ``TransportError``: the request did not complete: ``ConnectError`` (never reached the
+        server), ``ConnectionClosedError`` (cut off after it was sent, so it may have been
+        processed) and ``APITimeoutError`` (``phase`` says connect, read, write or pool).
     ``DecodeError``: the body is not what the spec promises (not JSON, wrong shape).
     ``PaginationError``: a server cursor would make a paginator loop.
     ``PartialBatchError``: a batch of a split send failed after others went through.
 
-Messages never carry key material or signatures: only the method, the path and what the
-server said.
+Every ``KalshiError`` has ``attempts``: how many times the request was sent before the SDK gave
+up (1 when it was not retried). Messages never carry key material or signatures: only the
+method, the path and what the server said; exceptions pickle without them too.
 """
 
 from __future__ import annotations
@@ -20,6 +28,11 @@ from typing import Any
 __all__ = [
     "APIStatusError",
     "AuthenticationError",
+    "ConnectionClosedError",
+    "InvalidSignatureError",
+    "OrderAlreadyExistsError",
+    "TimestampExpiredError",
+    "UnknownApiKeyError",
     "BadRequestError",
     "ConflictError",
     "ConnectError",
@@ -40,7 +53,24 @@ __all__ = [
 
 
 class KalshiError(Exception):
-    """Base of every exception this SDK raises."""
+    """Base of every exception this SDK raises.
+
+    ``attempts`` is how many times the request was sent before this error surfaced (the driver
+    sets it; 1 when the request was not retried, 0 for errors raised before sending).
+    """
+
+    attempts: int = 0
+
+    def __reduce__(self) -> Any:
+        # Rebuild from the instance dict: keyword-only constructors cannot unpickle from args.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[KalshiError], args: tuple[Any, ...], state: dict[str, Any]) -> KalshiError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
 
 
 class ValidationError(KalshiError, ValueError):
@@ -96,6 +126,11 @@ class APIStatusError(KalshiError):
             text += f": {self.message}"
         if self.details:
             text += f" ({self.details})"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        hint = _HINTS.get(type(self))
+        if hint:
+            text += f". Hint: {hint}"
         return text
 
 
@@ -105,6 +140,28 @@ class BadRequestError(APIStatusError):
 
 class AuthenticationError(APIStatusError):
     """401: the key, the signature or the timestamp was refused."""
+
+
+class InvalidSignatureError(AuthenticationError):
+    """401 ``INCORRECT_API_KEY_SIGNATURE``: the key id is known but the signature does not verify.
+
+    The private key does not belong to this key id, or something rewrote the request path (a
+    proxy adding a prefix) between signing and the exchange.
+    """
+
+
+class UnknownApiKeyError(AuthenticationError):
+    """401 ``NOT_FOUND``: this environment does not know the key id.
+
+    Demo and production keys are separate: a key made on demo.kalshi.co is unknown to
+    production and the reverse. Check ``base_url``/``env`` against where the key was created.
+    """
+
+
+class TimestampExpiredError(AuthenticationError):
+    """401 ``header_timestamp_expired``: the signature's timestamp is too far from the
+    exchange's clock. The client corrects its offset from the server's ``Date`` header and
+    retries once; seeing this error means the clock is still off (check NTP)."""
 
 
 class PermissionDeniedError(APIStatusError):
@@ -117,6 +174,14 @@ class NotFoundError(APIStatusError):
 
 class ConflictError(APIStatusError):
     """409: the resource exists already or cannot change (``order_already_exists``)."""
+
+
+class OrderAlreadyExistsError(ConflictError):
+    """409 ``order_already_exists``: an order with this ``client_order_id`` exists already.
+
+    A create the SDK retried never surfaces this for the order its own first attempt made (it
+    looks that order up and returns it); this error means the id was used before.
+    """
 
 
 class RateLimitError(APIStatusError):
@@ -144,11 +209,46 @@ _BY_STATUS: Mapping[int, type[APIStatusError]] = {
 }
 
 
-def status_error_class(status: int) -> type[APIStatusError]:
-    """The exception class for an error status."""
+_AUTH_BY_REASON: Mapping[str, type[AuthenticationError]] = {
+    "INCORRECT_API_KEY_SIGNATURE": InvalidSignatureError,
+    "NOT_FOUND": UnknownApiKeyError,
+    "header_timestamp_expired": TimestampExpiredError,
+}
+
+_HINTS: Mapping[type[APIStatusError], str] = {
+    InvalidSignatureError: (
+        "the signature does not verify: the private key does not match this key id, or a proxy "
+        "changed the request path after signing"
+    ),
+    UnknownApiKeyError: (
+        "this environment does not know the API key id: demo and production keys are separate, "
+        "so a demo key fails on production and the reverse; check base_url/env"
+    ),
+    TimestampExpiredError: (
+        "the request timestamp is outside the exchange's window: the local clock is off "
+        "(the client corrects for the server's Date header once; check NTP)"
+    ),
+}
+
+
+def status_error_class(
+    status: int, code: str | None = None, details: str | None = None
+) -> type[APIStatusError]:
+    """The exception class for an error status, refined by Kalshi's ``code``/``details``."""
+    if status == 401:
+        return _AUTH_BY_REASON.get(code or "") or _AUTH_BY_REASON.get(
+            details or "", AuthenticationError
+        )
+    if status == 409 and code == "order_already_exists":
+        return OrderAlreadyExistsError
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     return InternalServerError if status >= 500 else APIStatusError
+
+
+def hint_for(cls: type[APIStatusError]) -> str | None:
+    """What to do about an error of class ``cls`` (for the three common auth failures)."""
+    return _HINTS.get(cls)
 
 
 class TransportError(KalshiError):
@@ -161,11 +261,26 @@ class TransportError(KalshiError):
 
 
 class ConnectError(TransportError):
-    """The connection could not be opened, or was closed before an answer began."""
+    """The connection could not be opened: the request never reached the server."""
+
+
+class ConnectionClosedError(TransportError):
+    """The connection broke after the request was sent (reset, or an answer cut off mid-body).
+
+    The exchange may have processed the request: only idempotent requests are retried.
+    """
 
 
 class APITimeoutError(TransportError, TimeoutError):
-    """A connect, read, write or pool timeout elapsed (also a builtin ``TimeoutError``)."""
+    """A connect, read, write or pool timeout elapsed (also a builtin ``TimeoutError``).
+
+    ``phase`` is ``"connect"``, ``"read"``, ``"write"`` or ``"pool"``; after a read or write
+    timeout the exchange may have processed the request.
+    """
+
+    def __init__(self, message: str, *, method: str, path: str, phase: str = "read") -> None:
+        super().__init__(message, method=method, path=path)
+        self.phase = phase
 
 
 class DecodeError(KalshiError):

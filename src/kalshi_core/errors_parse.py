@@ -63,7 +63,11 @@ def error_from_response(
         request_id = response.header(name)
         if request_id:
             break
-    cls = status_error_class(response.status) if response.status >= 400 else APIStatusError
+    cls = (
+        status_error_class(response.status, fields["code"], fields["details"])
+        if response.status >= 400
+        else APIStatusError
+    )
     return cls(
         status=response.status,
         method=method,

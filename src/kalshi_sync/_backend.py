@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-__all__ = ["Lock", "sleep"]
+__all__ = ["Lock", "ThreadLock", "sleep"]
 
 Lock = threading.Lock
+#: Guards the rate limiter's state across threads.
+ThreadLock = threading.Lock
 
 
 def sleep(seconds: float) -> None:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401 - handlers
 from kalshi_testing._engine import Ledger
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
+from kalshi_testing._faults import Fault, FaultPlan
+from kalshi_testing._ratelimit import FakeRateLimits
 from kalshi_testing._server import LoopbackServer
 
 if TYPE_CHECKING:
@@ -21,6 +23,9 @@ __all__ = [
     "Context",
     "FakeError",
     "FakeExchange",
+    "FakeRateLimits",
+    "Fault",
+    "FaultPlan",
     "Ledger",
     "LoopbackServer",
     "handler",

@@ -20,7 +20,8 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
@@ -36,6 +37,9 @@ from kalshi_testing._engine import Engine, Ledger, fee
 from kalshi_testing._errors import FakeError
 from kalshi_testing._state import Market, Order, PublicKey, User
 from kalshi_testing._wire import error_body
+
+if TYPE_CHECKING:
+    from kalshi_testing._ratelimit import FakeRateLimits
 
 __all__ = [
     "BASE_PATH",
@@ -175,11 +179,14 @@ class FakeExchange:
         timestamp_tolerance: float = 10.0,
         legacy_fields: bool = False,
         clock: Callable[[], float] = time.time,
+        rate_limits: FakeRateLimits | None = None,
     ) -> None:
         self.timestamp_tolerance = timestamp_tolerance
         self.legacy_fields = legacy_fields
         self.engine = Engine()
         self._clock = clock
+        #: Kalshi's token buckets, enforced with 429s when set (off by default).
+        self.rate_limits = rate_limits
         self._key_owner: dict[str, str] = {}
         self._lock = threading.RLock()
         self._house: str | None = None
@@ -455,14 +462,33 @@ class FakeExchange:
         """Answer one request as Kalshi would, at time ``now`` (Unix seconds)."""
         with self._lock:
             self.requests_seen += 1
+            if self.rate_limits is not None:
+                refused = self.rate_limits.check(self, request, now)
+                if refused is not None:
+                    return attrs.evolve(refused, headers=(*refused.headers, _date(now)))
             try:
                 self.engine.advance(now)
                 status, payload = self._dispatch(request, now)
             except FakeError as exc:
                 status, payload = exc.status, error_body(exc.code, exc.message, exc.details)
         body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
-        headers = (("content-type", "application/json"), ("content-length", str(len(body))))
+        headers = (
+            ("content-type", "application/json"),
+            ("content-length", str(len(body))),
+            _date(now),
+        )
         return Response(status=status, headers=headers, body=body)
+
+    def route_operation(self, request: Request) -> Operation[Any]:
+        """The operation ``request`` addresses (raises ``FakeError`` when none does)."""
+        path = urlsplit(request.url).path
+        if not path.startswith(BASE_PATH):
+            raise FakeError(404, "not_found", f"no route for {path}")
+        return self._route(request.method, path[len(BASE_PATH) :] or "/")[0]
+
+    def key_owner(self, key_id: str) -> str | None:
+        """The user id that owns API key ``key_id`` (``None`` for an unknown key)."""
+        return self._key_owner.get(key_id)
 
     def _dispatch(self, request: Request, now: float) -> tuple[int, Any]:
         parts = urlsplit(request.url)
@@ -549,6 +575,11 @@ class FakeExchange:
     def orders_of(self, user_id: str) -> list[Order]:
         with self._lock:
             return [o for o in self.engine.orders.values() if o.user_id == user_id]
+
+
+def _date(now: float) -> tuple[str, str]:
+    """The ``Date`` header Kalshi sends (RFC 7231, one-second resolution)."""
+    return ("date", formatdate(now, usegmt=True))
 
 
 def decode_cursor(cursor: str | None) -> int:

@@ -2,21 +2,25 @@
 
 ``LoopbackServer(exchange).start()`` listens on 127.0.0.1 (port 0 picks a free one) and serves
 each connection on its own thread with keep-alive. ``url`` is the base URL to give a client.
+A ``FaultPlan`` (``faults=``) makes chosen requests fail the way networks and proxies do.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 from types import TracebackType
 
 import h11
 
-from kalshi_core import Request
+from kalshi_core import Request, Response
 from kalshi_testing._exchange import BASE_PATH, FakeExchange
+from kalshi_testing._faults import Fault, FaultPlan
 
 __all__ = ["LoopbackServer"]
 
@@ -37,10 +41,12 @@ class LoopbackServer:
         port: int = 0,
         clock: Callable[[], float] = time.time,
         idle_timeout: float = 30.0,
+        faults: FaultPlan | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the fake exchange only listens on a loopback address")
         self.exchange = exchange
+        self.faults = faults
         self.host = host
         self._port = port
         self._clock = clock
@@ -124,15 +130,12 @@ class LoopbackServer:
                 request = self._read_request(conn, h11_conn)
                 if request is None:
                     return
-                answer = self.exchange.handle(request, self._clock())
-                headers = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
-                headers.append(("content-length", str(len(answer.body))))
-                conn.sendall(
-                    h11_conn.send(h11.Response(status_code=answer.status, headers=headers))
-                )
-                if answer.body:
-                    conn.sendall(h11_conn.send(h11.Data(data=answer.body)))
-                conn.sendall(h11_conn.send(h11.EndOfMessage()))
+                fault = self.faults.take(request) if self.faults is not None else None
+                if fault is not None:
+                    if not self._inject(fault, request, conn, h11_conn):
+                        return
+                else:
+                    self._send(conn, h11_conn, self.exchange.handle(request, self._clock()))
                 if h11_conn.our_state is h11.MUST_CLOSE:
                     return
                 h11_conn.start_next_cycle()
@@ -142,6 +145,57 @@ class LoopbackServer:
             with self._lock:
                 self._conns.discard(conn)
             conn.close()
+
+    @staticmethod
+    def _send(conn: socket.socket, h11_conn: h11.Connection, answer: Response) -> None:
+        headers = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
+        headers.append(("content-length", str(len(answer.body))))
+        conn.sendall(h11_conn.send(h11.Response(status_code=answer.status, headers=headers)))
+        if answer.body:
+            conn.sendall(h11_conn.send(h11.Data(data=answer.body)))
+        conn.sendall(h11_conn.send(h11.EndOfMessage()))
+
+    @staticmethod
+    def _reset(conn: socket.socket) -> None:
+        """Close with a TCP RST (SO_LINGER 0) instead of an orderly FIN."""
+        with contextlib.suppress(OSError):
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def _inject(
+        self, fault: Fault, request: Request, conn: socket.socket, h11_conn: h11.Connection
+    ) -> bool:
+        """Apply ``fault`` to ``request``; whether the connection stays usable."""
+        answer = self.exchange.handle(request, self._clock()) if fault.process else None
+        kind = fault.kind
+        if kind in ("reset_before", "reset_after"):
+            self._reset(conn)
+            return False
+        if kind == "stall":
+            self._stopping.wait(fault.seconds)
+            return False
+        if kind in ("status", "html"):
+            headers: tuple[tuple[str, str], ...] = (
+                ("content-type", "text/html" if kind == "html" else "application/json"),
+            )
+            if fault.retry_after is not None:
+                headers += (("retry-after", fault.retry_after),)
+            headers += (("date", formatdate(self._clock(), usegmt=True)),)
+            self._send(conn, h11_conn, Response(fault.http_status, headers, fault.body or b""))
+            return True
+        assert answer is not None
+        if kind == "truncate":
+            headers_out = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
+            headers_out.append(("content-length", str(len(answer.body) + 16)))
+            conn.sendall(
+                h11_conn.send(h11.Response(status_code=answer.status, headers=headers_out))
+            )
+            conn.sendall(answer.body[: max(len(answer.body) // 2, 1)])
+            return False
+        if kind == "malformed_json":
+            broken = answer.body[:-1] if len(answer.body) > 1 else b"{"
+            self._send(conn, h11_conn, Response(answer.status, answer.headers, broken))
+            return True
+        raise ValueError(f"unknown fault {kind!r}")
 
     def _read_request(self, conn: socket.socket, h11_conn: h11.Connection) -> Request | None:
         start: h11.Request | None = None

@@ -1,0 +1,149 @@
+"""Fault plans for the loopback server: what goes wrong with which request.
+
+``LoopbackServer(exchange, faults=FaultPlan(...))`` consults the plan for every request it
+reads; the first queued ``Fault`` whose ``method``/``path`` match is used up and applied
+instead of (or after) the normal answer. Requests no fault matches are served normally.
+
+=======================  =========================================================  ==========
+fault                    what the client sees                                      processed?
+=======================  =========================================================  ==========
+``reset_before()``       the connection is reset before any answer                  no
+``reset_after()``        the exchange runs the request, then the connection resets  yes
+``stall(s)``             no answer for ``s`` seconds, then the connection closes    yes
+``status(503, ...)``     an error status in Kalshi's shape, optional Retry-After    no
+``html(502)``            an HTML error page from a proxy                            no
+``truncate()``           the answer's body is cut off mid-way, then a close         yes
+``malformed_json()``     the real status with a body that is not valid JSON         yes
+=======================  =========================================================  ==========
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import attrs
+
+from kalshi_core import Request
+
+__all__ = ["Fault", "FaultPlan"]
+
+_STATUS_CODES = {
+    408: "request_timeout",
+    429: "too_many_requests",
+    500: "internal_server_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+
+
+@attrs.frozen
+class Fault:
+    """One injected fault; build them with the class methods."""
+
+    kind: str
+    http_status: int = 0
+    retry_after: str | None = None
+    seconds: float = 0.0
+    process: bool = False
+    body: bytes | None = None
+    method: str | None = None
+    path: str | None = None
+
+    @classmethod
+    def reset_before(cls, method: str | None = None, path: str | None = None) -> Fault:
+        return cls("reset_before", method=method, path=path)
+
+    @classmethod
+    def reset_after(cls, method: str | None = None, path: str | None = None) -> Fault:
+        return cls("reset_after", process=True, method=method, path=path)
+
+    @classmethod
+    def stall(
+        cls,
+        seconds: float,
+        *,
+        process: bool = True,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> Fault:
+        return cls("stall", seconds=seconds, process=process, method=method, path=path)
+
+    @classmethod
+    def status(
+        cls,
+        status: int,
+        retry_after: str | None = None,
+        body: bytes | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> Fault:
+        if body is None:
+            if status == 429:
+                body = json.dumps({"error": "too many requests"}).encode()
+            else:
+                code = _STATUS_CODES.get(status, "error")
+                body = json.dumps(
+                    {"error": {"code": code, "message": code.replace("_", " ")}}
+                ).encode()
+        return cls(
+            "status",
+            http_status=status,
+            retry_after=retry_after,
+            body=body,
+            method=method,
+            path=path,
+        )
+
+    @classmethod
+    def html(cls, status: int = 502, method: str | None = None, path: str | None = None) -> Fault:
+        page = (
+            f"<html><head><title>{status} Bad Gateway</title></head><body><center>"
+            f"<h1>{status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+        ).encode()
+        return cls("html", http_status=status, body=page, method=method, path=path)
+
+    @classmethod
+    def truncate(cls, method: str | None = None, path: str | None = None) -> Fault:
+        return cls("truncate", process=True, method=method, path=path)
+
+    @classmethod
+    def malformed_json(cls, method: str | None = None, path: str | None = None) -> Fault:
+        return cls("malformed_json", process=True, method=method, path=path)
+
+    def matches(self, request: Request) -> bool:
+        if self.method is not None and request.method != self.method:
+            return False
+        return self.path is None or self.path in request.path
+
+
+class FaultPlan:
+    """A thread-safe queue of faults; ``served`` logs ``(method, path, kind)`` per request
+    (``kind`` is ``"ok"`` when no fault applied)."""
+
+    def __init__(self, *faults: Fault) -> None:
+        self._queue = list(faults)
+        self._lock = threading.Lock()
+        self.served: list[tuple[str, str, str]] = []
+
+    def add(self, *faults: Fault) -> FaultPlan:
+        with self._lock:
+            self._queue.extend(faults)
+        return self
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def take(self, request: Request) -> Fault | None:
+        """The fault for ``request`` (used up), or ``None`` to serve it normally."""
+        with self._lock:
+            for i, fault in enumerate(self._queue):
+                if fault.matches(request):
+                    del self._queue[i]
+                    self.served.append((request.method, request.path, fault.kind))
+                    return fault
+            self.served.append((request.method, request.path, "ok"))
+            return None
