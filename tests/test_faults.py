@@ -408,3 +408,39 @@ def test_cancel_of_a_filled_order_still_reports_not_found(harness: Harness, net:
     with pytest.raises(errors.NotFoundError) as info:
         harness.run(lambda c: c.cancel_order_v2("no-such-order"), c)
     assert info.value.attempts == 1
+
+
+# -- V1 order writes (legacy, still supported) -------------------------------------------------
+
+V1 = {"ticker": MARKET, "side": "yes", "action": "buy", "count": 2, "yes_price": 40}
+
+
+@pytest.mark.filterwarnings("ignore:.*legacy V1.*:DeprecationWarning")
+@pytest.mark.parametrize("name", ["reset_after", "truncate"])
+def test_interrupted_v1_create_and_batch_leave_one_order_each(
+    harness: Harness, net: Wire, name: str
+) -> None:
+    fault = {"reset_after": Fault.reset_after, "truncate": Fault.truncate}[name]
+    net.plan.add(fault(method="POST", path="/portfolio/orders"))
+    c = net.client()
+    answer = harness.run(lambda c: c.create_order(**V1), c)
+    held = net.fake.orders_of(net.account.user_id)
+    assert len(held) == 1
+    assert is_recovered(answer)
+    assert answer.order.order_id == held[0].order_id
+    assert answer.order.client_order_id == held[0].client_order_id
+
+    net.plan.add(fault(method="POST", path="/portfolio/orders/batched"))
+    batch = harness.run(lambda c: c.batch_create_orders(orders=[V1, {**V1, "yes_price": 41}]), c)
+    held = net.fake.orders_of(net.account.user_id)
+    assert len(held) == 3
+    assert is_recovered(batch)
+    assert [item.error for item in batch.orders] == [None, None]
+    assert {item.order.order_id for item in batch.orders} | {answer.order.order_id} == {
+        o.order_id for o in held
+    }
+
+    net.plan.add(fault(method="DELETE", path="/portfolio/orders/"))
+    canceled = harness.run(lambda c: c.cancel_order(answer.order.order_id), c)
+    assert is_recovered(canceled)
+    assert canceled.order.status == "canceled"
