@@ -16,8 +16,9 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kalshi_core import errors
+from kalshi_core import Credentials, errors
 from kalshi_core.idempotency import is_recovered
 from kalshi_core.retry import GiveUp, Recover, Resend, RetryPolicy
 from kalshi_testing import ApiKey, FakeExchange, Fault, FaultPlan, LoopbackServer
@@ -81,6 +82,16 @@ def stall_timeout(name: str) -> float:
 def expected_delays(n: int) -> list[float]:
     rng = random.Random(SEED)
     return [rng.random() * min(CAP, BASE * 2 ** (i - 1)) for i in range(1, n + 1)]
+
+
+ORDER = {
+    "ticker": MARKET,
+    "side": "bid",
+    "price": "0.30",
+    "count": "1",
+    "time_in_force": "good_till_canceled",
+    "self_trade_prevention_type": "taker_at_cross",
+}
 
 
 def place(c: Any, **extra: Any) -> Any:
@@ -444,3 +455,39 @@ def test_interrupted_v1_create_and_batch_leave_one_order_each(
     canceled = harness.run(lambda c: c.cancel_order(answer.order.order_id), c)
     assert is_recovered(canceled)
     assert canceled.order.status == "canceled"
+
+
+# -- a create accepted but answered unreadably ---------------------------------------------------
+
+
+def test_create_answered_with_malformed_json_returns_the_order(harness: Harness, net: Wire) -> None:
+    net.plan.add(Fault.malformed_json(method="POST"))
+    c = net.client()
+    ack = harness.run(place, c)
+    held = net.fake.orders_of(net.account.user_id)
+    assert [o.order_id for o in held] == [ack.order_id]
+    assert is_recovered(ack)
+    net.plan.add(Fault.malformed_json(method="POST"))
+    batch = harness.run(lambda c: c.batch_create_orders_v2(orders=[ORDER, ORDER]), c)
+    assert len(net.fake.orders_of(net.account.user_id)) == 3
+    assert [item.error for item in batch.orders] == [None, None]
+    assert is_recovered(batch)
+
+
+def test_unreadable_create_whose_order_is_missing_stays_a_decode_error(harness: Harness) -> None:
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(201, content=b'{"order_id": ')
+        return httpx.Response(200, json={"orders": [], "cursor": ""})
+
+    c = harness.client(
+        base_url="http://fake.test/trade-api/v2",
+        transport=httpx.MockTransport(answer),
+        credentials=Credentials("k", ed25519.Ed25519PrivateKey.generate()),
+    )
+    with pytest.raises(errors.DecodeError) as info:
+        harness.run(place, c)
+    assert info.value.status == 201
+    assert info.value.attempts == 1

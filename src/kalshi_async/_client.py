@@ -34,7 +34,7 @@ from kalshi_core.errors import (
     KalshiError,
     TransportError,
 )
-from kalshi_core.idempotency import Lookup
+from kalshi_core.idempotency import Lookup, recovery_after_decode_error
 from kalshi_core.ratelimit import RateLimiter, discovery_calls
 from kalshi_core.retry import (
     GIVE_UP,
@@ -315,7 +315,13 @@ class AsyncClient(Surface, AsyncRunner):
                     result = call.parse(response)
                 except KalshiError as exc:
                     exc.attempts = attempt
-                    raise
+                    # A create the exchange accepted but answered unreadably: find the order.
+                    first = state.first_sent if state is not None else signed_at
+                    unreadable = recovery_after_decode_error(call, exc, first)
+                    if unreadable is None:
+                        raise
+                    recovered: T = await self._recover_or_raise(unreadable, exc)
+                    return recovered
                 if state is not None:
                     repair = state.after_success(result)
                     if repair is not None:
@@ -344,8 +350,8 @@ class AsyncClient(Surface, AsyncRunner):
                     request.method,
                     call.path,
                 )
-                recovered: T = await self._recover(decision.lookup)
-                return recovered
+                looked_up: T = await self._recover(decision.lookup)
+                return looked_up
             if response is not None:
                 try:
                     call.parse(response)
@@ -361,6 +367,13 @@ class AsyncClient(Surface, AsyncRunner):
         while (lookup_call := lookup.next_call()) is not None:
             lookup.feed(await self._run(lookup_call))
         return lookup.result()
+
+    async def _recover_or_raise(self, lookup: Lookup[T], error: KalshiError) -> T:
+        """``_recover``, raising ``error`` instead if the lookup fails or finds nothing."""
+        try:
+            return await self._recover(lookup)
+        except KalshiError:
+            raise error from None
 
     def _observe(
         self,

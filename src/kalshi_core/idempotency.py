@@ -23,7 +23,9 @@ answer from the order record:
 
 A synthesised answer's raw JSON (``models.raw_json``) carries ``"sdk_recovered": true``;
 ``is_recovered(model)`` tests it. If the order cannot be found the original
-``OrderAlreadyExistsError`` is raised: the id was used before this call.
+``OrderAlreadyExistsError`` is raised: the id was used before this call. A create answered
+2xx with a body that cannot be read (``DecodeError``) was accepted by the exchange: the same
+lookup returns its answer, and the ``DecodeError`` is raised only if the order is not found.
 
 **Other writes.** Amends are idempotent (they set an absolute price and count); a decrease is
 idempotent with ``reduce_to`` but not with ``reduce_by`` (a repeat would reduce twice); cancels
@@ -46,6 +48,7 @@ from urllib.parse import unquote
 from kalshi_core import models as m
 from kalshi_core._converter import unstructure
 from kalshi_core._values import Response
+from kalshi_core.errors import DecodeError
 
 if TYPE_CHECKING:
     from kalshi_core._call import Call
@@ -58,6 +61,7 @@ __all__ = [
     "ensure_client_order_ids",
     "is_idempotent",
     "is_recovered",
+    "recovery_after_decode_error",
     "recovery_after_success",
     "recovery_for",
 ]
@@ -205,6 +209,25 @@ def recovery_after_success(
     if not wanted:
         return None
     return OrderLookup(call, wanted, first_sent, partial=result)
+
+
+def recovery_after_decode_error(
+    call: Call[Any], error: BaseException, first_sent: float
+) -> OrderLookup[Any] | None:
+    """The lookup for a create whose 2xx answer could not be read (``DecodeError``) and named
+    no order: the exchange accepted it, so the orders exist. ``None`` for any other call or
+    error, and when the error already carries the ids the answer named."""
+    op_id = call.operation.operation_id
+    if not isinstance(error, DecodeError) or not 200 <= error.status < 300:
+        return None
+    if error.order_id or error.order_ids:
+        return None  # the answer named its orders: the caller has them on the error
+    if op_id not in CREATES and op_id not in BATCH_CREATES:
+        return None
+    wanted = _wanted(call)
+    if not wanted:
+        return None
+    return OrderLookup(call, wanted, first_sent, error=error)
 
 
 def _ts_ms(value: datetime | None) -> int | None:

@@ -35,7 +35,7 @@ from kalshi_core.errors import (
     KalshiError,
     TransportError,
 )
-from kalshi_core.idempotency import Lookup
+from kalshi_core.idempotency import Lookup, recovery_after_decode_error
 from kalshi_core.ratelimit import RateLimiter, discovery_calls
 from kalshi_core.retry import (
     GIVE_UP,
@@ -316,7 +316,13 @@ class Client(Surface, SyncRunner):
                     result = call.parse(response)
                 except KalshiError as exc:
                     exc.attempts = attempt
-                    raise
+                    # A create the exchange accepted but answered unreadably: find the order.
+                    first = state.first_sent if state is not None else signed_at
+                    unreadable = recovery_after_decode_error(call, exc, first)
+                    if unreadable is None:
+                        raise
+                    recovered: T = self._recover_or_raise(unreadable, exc)
+                    return recovered
                 if state is not None:
                     repair = state.after_success(result)
                     if repair is not None:
@@ -345,8 +351,8 @@ class Client(Surface, SyncRunner):
                     request.method,
                     call.path,
                 )
-                recovered: T = self._recover(decision.lookup)
-                return recovered
+                looked_up: T = self._recover(decision.lookup)
+                return looked_up
             if response is not None:
                 try:
                     call.parse(response)
@@ -362,6 +368,13 @@ class Client(Surface, SyncRunner):
         while (lookup_call := lookup.next_call()) is not None:
             lookup.feed(self._run(lookup_call))
         return lookup.result()
+
+    def _recover_or_raise(self, lookup: Lookup[T], error: KalshiError) -> T:
+        """``_recover``, raising ``error`` instead if the lookup fails or finds nothing."""
+        try:
+            return self._recover(lookup)
+        except KalshiError:
+            raise error from None
 
     def _observe(
         self,
