@@ -156,27 +156,30 @@ def fake() -> FakeExchange:
 
 
 @pytest.fixture(scope="session")
-def rsa_pem() -> bytes:
-    """One RSA-2048 private key (PEM) for the whole session: key generation is slow."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
+def rsa_key() -> rsa.RSAPrivateKey:
+    """One RSA-2048 private key for the whole session: generating (and even loading, which
+    validates the key) takes a noticeable fraction of a second each time."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def rsa_pem(rsa_key: rsa.RSAPrivateKey) -> bytes:
+    """The session key as PKCS#8 PEM."""
+    return rsa_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
 
 @pytest.fixture(scope="session")
-def rsa_pems(rsa_pem: bytes) -> tuple[bytes, Any]:
+def rsa_pems(rsa_key: rsa.RSAPrivateKey, rsa_pem: bytes) -> tuple[bytes, Any]:
     """The session's key as (private PEM, public key)."""
-    private = serialization.load_pem_private_key(rsa_pem, None)
-    return rsa_pem, private.public_key()
+    return rsa_pem, rsa_key.public_key()
 
 
 @pytest.fixture
-def account(fake: FakeExchange, rsa_pem: bytes) -> ApiKey:
+def account(fake: FakeExchange, rsa_key: rsa.RSAPrivateKey, rsa_pem: bytes) -> ApiKey:
     """A user with $1,000 and an RSA key (the session's key, under a fresh key id)."""
-    public = serialization.load_pem_private_key(rsa_pem, None).public_key()
-    assert isinstance(public, rsa.RSAPublicKey)
-    key = fake.add_user(balance=Decimal("1000"), public_key=public)
+    key = fake.add_user(balance=Decimal("1000"), public_key=rsa_key.public_key())
     return ApiKey(key_id=key.key_id, user_id=key.user_id, private_key_pem=rsa_pem)
 
 
@@ -193,21 +196,30 @@ def wire(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def client(harness: Harness, fake: FakeExchange, account: ApiKey, wire: str) -> Iterator[Any]:
+def client(
+    harness: Harness,
+    fake: FakeExchange,
+    account: ApiKey,
+    wire: str,
+    rsa_key: rsa.RSAPrivateKey,
+    rsa_pem: bytes,
+) -> Iterator[Any]:
     """An authenticated client of the harness's driver, over ``wire``."""
+    # The session key goes in already loaded (a PEM would be parsed and validated per client).
+    private_key: Any = rsa_key if account.private_key_pem == rsa_pem else account.private_key_pem
     with contextlib.ExitStack() as stack:
         if wire == "socket":
             srv = stack.enter_context(LoopbackServer(fake))
             yield harness.client(
                 key_id=account.key_id,
-                private_key=account.private_key_pem,
+                private_key=private_key,
                 base_url=srv.url,
                 rate_limit="prime",
             )
         else:
             yield harness.client(
                 key_id=account.key_id,
-                private_key=account.private_key_pem,
+                private_key=private_key,
                 base_url="http://fake.test/trade-api/v2",
                 transport=mock_transport(fake),
                 rate_limit="prime",

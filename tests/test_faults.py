@@ -16,8 +16,9 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kalshi_core import errors
+from kalshi_core import Credentials, errors
 from kalshi_core.idempotency import is_recovered
 from kalshi_core.retry import GiveUp, Recover, Resend, RetryPolicy
 from kalshi_testing import ApiKey, FakeExchange, Fault, FaultPlan, LoopbackServer
@@ -72,9 +73,25 @@ def net(harness: Harness, fake: FakeExchange, account: ApiKey) -> Iterator[Wire]
         w.server.stop()
 
 
+def stall_timeout(name: str) -> float:
+    """A short read timeout where the server stalls (1 s), a roomy one elsewhere so a loaded
+    machine cannot turn a normal answer into a timeout."""
+    return 0.4 if name == "stall" else 5.0
+
+
 def expected_delays(n: int) -> list[float]:
     rng = random.Random(SEED)
     return [rng.random() * min(CAP, BASE * 2 ** (i - 1)) for i in range(1, n + 1)]
+
+
+ORDER = {
+    "ticker": MARKET,
+    "side": "bid",
+    "price": "0.30",
+    "count": "1",
+    "time_in_force": "good_till_canceled",
+    "self_trade_prevention_type": "taker_at_cross",
+}
 
 
 def place(c: Any, **extra: Any) -> Any:
@@ -109,7 +126,7 @@ RETRIED = {
 @pytest.mark.parametrize("name", sorted(RETRIED))
 def test_read_retries_transient_fault_then_succeeds(harness: Harness, net: Wire, name: str) -> None:
     net.plan.add(RETRIED[name], RETRIED[name])
-    c = net.client(timeout=0.25)
+    c = net.client(timeout=stall_timeout(name))
     balance = harness.run(lambda c: c.get_balance(), c)
     assert balance.balance_dollars == Decimal("1000")
     assert net.served("/portfolio/balance") == [RETRIED[name].kind] * 2 + ["ok"]
@@ -123,7 +140,7 @@ def test_read_gives_up_after_max_retries_with_typed_error(
     harness: Harness, net: Wire, name: str
 ) -> None:
     net.plan.add(*[RETRIED[name]] * 3)
-    c = net.client(timeout=0.25, max_retries=2)
+    c = net.client(timeout=stall_timeout(name), max_retries=2)
     with pytest.raises(errors.KalshiError) as info:
         harness.run(lambda c: c.get_balance(), c)
     err = info.value
@@ -215,7 +232,7 @@ def test_unsafe_write_is_not_retried_after_ambiguous_fault(
     harness: Harness, net: Wire, fault: Fault, cls: type[Exception]
 ) -> None:
     net.plan.add(fault)
-    c = net.client(timeout=0.25)
+    c = net.client(timeout=stall_timeout(fault.kind))
     with pytest.raises(cls) as info:
         harness.run(group, c)
     assert info.value.attempts == 1  # type: ignore[attr-defined]
@@ -297,7 +314,7 @@ def test_interrupted_create_leaves_exactly_one_order(
     harness: Harness, net: Wire, name: str
 ) -> None:
     net.plan.add(CREATE_FAULTS[name])
-    c = net.client(timeout=0.25)
+    c = net.client(timeout=stall_timeout(name))
     ack = harness.run(place, c)
     orders = net.fake.orders_of(net.account.user_id)
     assert len(orders) == 1
@@ -371,3 +388,106 @@ def test_interrupted_batch_create_leaves_exactly_one_of_each(harness: Harness, n
     assert {item.order_id for item in answer.orders} == {o.order_id for o in held}
     assert {item.client_order_id for item in answer.orders} == {o.client_order_id for o in held}
     assert all(item.client_order_id for item in answer.orders)
+
+
+# -- cancels ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["reset_after", "truncate", "stall"])
+def test_interrupted_cancel_is_answered_not_refused(harness: Harness, net: Wire, name: str) -> None:
+    fault = {
+        "reset_after": Fault.reset_after(method="DELETE"),
+        "truncate": Fault.truncate(method="DELETE"),
+        "stall": Fault.stall(1.0, method="DELETE"),
+    }[name]
+    c = net.client(timeout=stall_timeout(name))
+    ack = harness.run(place, c)
+    net.plan.add(fault)
+    canceled = harness.run(lambda c: c.cancel_order_v2(ack.order_id), c)
+    # The first attempt canceled the order; the retry met 404 and the SDK looked it up.
+    assert canceled.order_id == ack.order_id
+    assert canceled.client_order_id == ack.client_order_id
+    assert canceled.reduced_by is None
+    assert is_recovered(canceled)
+    assert net.fake.balance(net.account.user_id) == Decimal("1000")
+    order = harness.run(lambda c: c.get_order(ack.order_id), c).order
+    assert order.status == "canceled"
+
+
+def test_cancel_of_a_filled_order_still_reports_not_found(harness: Harness, net: Wire) -> None:
+    c = net.client()
+    with pytest.raises(errors.NotFoundError) as info:
+        harness.run(lambda c: c.cancel_order_v2("no-such-order"), c)
+    assert info.value.attempts == 1
+
+
+# -- V1 order writes (legacy, still supported) -------------------------------------------------
+
+V1 = {"ticker": MARKET, "side": "yes", "action": "buy", "count": 2, "yes_price": 40}
+
+
+@pytest.mark.filterwarnings("ignore:.*legacy V1.*:DeprecationWarning")
+@pytest.mark.parametrize("name", ["reset_after", "truncate"])
+def test_interrupted_v1_create_and_batch_leave_one_order_each(
+    harness: Harness, net: Wire, name: str
+) -> None:
+    fault = {"reset_after": Fault.reset_after, "truncate": Fault.truncate}[name]
+    net.plan.add(fault(method="POST", path="/portfolio/orders"))
+    c = net.client()
+    answer = harness.run(lambda c: c.create_order(**V1), c)
+    held = net.fake.orders_of(net.account.user_id)
+    assert len(held) == 1
+    assert is_recovered(answer)
+    assert answer.order.order_id == held[0].order_id
+    assert answer.order.client_order_id == held[0].client_order_id
+
+    net.plan.add(fault(method="POST", path="/portfolio/orders/batched"))
+    batch = harness.run(lambda c: c.batch_create_orders(orders=[V1, {**V1, "yes_price": 41}]), c)
+    held = net.fake.orders_of(net.account.user_id)
+    assert len(held) == 3
+    assert is_recovered(batch)
+    assert [item.error for item in batch.orders] == [None, None]
+    assert {item.order.order_id for item in batch.orders} | {answer.order.order_id} == {
+        o.order_id for o in held
+    }
+
+    net.plan.add(fault(method="DELETE", path="/portfolio/orders/"))
+    canceled = harness.run(lambda c: c.cancel_order(answer.order.order_id), c)
+    assert is_recovered(canceled)
+    assert canceled.order.status == "canceled"
+
+
+# -- a create accepted but answered unreadably ---------------------------------------------------
+
+
+def test_create_answered_with_malformed_json_returns_the_order(harness: Harness, net: Wire) -> None:
+    net.plan.add(Fault.malformed_json(method="POST"))
+    c = net.client()
+    ack = harness.run(place, c)
+    held = net.fake.orders_of(net.account.user_id)
+    assert [o.order_id for o in held] == [ack.order_id]
+    assert is_recovered(ack)
+    net.plan.add(Fault.malformed_json(method="POST"))
+    batch = harness.run(lambda c: c.batch_create_orders_v2(orders=[ORDER, ORDER]), c)
+    assert len(net.fake.orders_of(net.account.user_id)) == 3
+    assert [item.error for item in batch.orders] == [None, None]
+    assert is_recovered(batch)
+
+
+def test_unreadable_create_whose_order_is_missing_stays_a_decode_error(harness: Harness) -> None:
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(201, content=b'{"order_id": ')
+        return httpx.Response(200, json={"orders": [], "cursor": ""})
+
+    c = harness.client(
+        base_url="http://fake.test/trade-api/v2",
+        transport=httpx.MockTransport(answer),
+        credentials=Credentials("k", ed25519.Ed25519PrivateKey.generate()),
+    )
+    with pytest.raises(errors.DecodeError) as info:
+        harness.run(place, c)
+    assert info.value.status == 201
+    assert info.value.attempts == 1

@@ -87,6 +87,22 @@ def test_reservations_queue_callers_fairly() -> None:
     assert limiter.levels(105.0)["read"] == pytest.approx(200.0)
 
 
+def test_a_cost_beyond_the_bucket_waits_for_a_full_bucket_only() -> None:
+    limiter = RateLimiter.for_tier("basic")
+    order = {
+        "ticker": MARKET,
+        "side": "bid",
+        "price": "0.5",
+        "count": "1",
+        "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross",
+    }
+    batch = builders.batch_create_orders_v2(orders=[order] * 20)
+    assert limiter.cost(batch) == 200  # more than Basic's 100-token write bucket
+    assert limiter.acquire(batch, 0.0) == 0.0
+    assert limiter.acquire(batch, 0.0) == pytest.approx(0.75)
+
+
 def test_headroom_keeps_a_quarter_of_each_bucket() -> None:
     limiter = RateLimiter.for_tier("basic")
     balance = builders.get_balance()

@@ -11,7 +11,7 @@ import httpx
 
 from kalshi_async._transport import H11Transport
 
-__all__ = ["Lock", "ThreadLock", "default_transport", "sleep"]
+__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "sleep"]
 
 Lock = anyio.Lock
 #: Guards the rate limiter's state; never held across an await, so a plain lock serves
@@ -26,3 +26,27 @@ async def sleep(seconds: float) -> None:
 def default_transport(limits: httpx.Limits, verify: ssl.SSLContext) -> httpx.AsyncBaseTransport:
     """The lean h11 pool (``H11Transport``): httpcore's pool stalls on bursts of requests."""
     return H11Transport(limits=limits, verify=verify)
+
+
+class Slots:
+    """At most ``n`` requests between signing and their answer (the pool's connection count):
+    a request waits here, unsigned, rather than signed in the pool's queue where its timestamp
+    would go stale. ``try_acquire`` is the allocation-free fast path."""
+
+    __slots__ = ("_sem",)
+
+    def __init__(self, n: int) -> None:
+        self._sem = anyio.Semaphore(n)
+
+    def try_acquire(self) -> bool:
+        try:
+            self._sem.acquire_nowait()
+        except anyio.WouldBlock:
+            return False
+        return True
+
+    async def acquire(self) -> None:
+        await self._sem.acquire()
+
+    def release(self) -> None:
+        self._sem.release()

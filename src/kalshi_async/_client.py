@@ -34,7 +34,7 @@ from kalshi_core.errors import (
     KalshiError,
     TransportError,
 )
-from kalshi_core.idempotency import OrderLookup
+from kalshi_core.idempotency import Lookup, recovery_after_decode_error
 from kalshi_core.ratelimit import RateLimiter, discovery_calls
 from kalshi_core.retry import (
     GIVE_UP,
@@ -54,8 +54,9 @@ T = TypeVar("T")
 
 #: Connect 5 s; read, write and pool 10 s.
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0, pool=10.0)
-#: At most 100 connections, all of them kept alive for 30 s (a burst reuses what the last one
-#: opened instead of reconnecting).
+#: At most 100 connections, all of which may be kept alive (idle ones close after 30 s). Keeping
+#: fewer alive than the pool holds makes a burst churn connections: httpx closes the idle
+#: surplus before handing connections to queued requests, which then open new ones.
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0
 )
@@ -174,6 +175,8 @@ class AsyncClient(Surface, AsyncRunner):
         elif transport is not None:
             raise ValueError("pass http_client or transport, not both")
         self._http = http_client
+        # Requests in flight never outnumber the pool's connections (see _backend.Slots).
+        self._slots = _backend.Slots(limits.max_connections or 100)
         self._closed = False
 
     @classmethod
@@ -272,31 +275,38 @@ class AsyncClient(Surface, AsyncRunner):
                 if wait > 0.0:
                     await _backend.sleep(wait)
             attempt += 1
-            signed_at = offset.now(self._clock())
-            request = call.to_request(self.base_url, self._credentials, signed_at)
             response: Response | None = None
             failure: Failure | None = None
             error: KalshiError | None = None
-            started = time.monotonic()
+            slots = self._slots
+            if not slots.try_acquire():
+                await slots.acquire()
             try:
-                answer = await self._http.request(
-                    request.method,
-                    request.url,
-                    headers=request.headers,
-                    content=request.body or None,
-                    timeout=self._timeout,
-                )
-            except httpx.TransportError as exc:
-                failure, error = _failure(exc, request.method, call.path)
-            else:
-                response = Response(
-                    status=answer.status_code,
-                    headers=tuple(answer.headers.multi_items()),
-                    body=answer.content,
-                )
-                if not offset.sampled:
-                    offset.observe(response.header("date"), self._clock())
-            latency = time.monotonic() - started
+                # Signed only once a connection slot is ours, so the timestamp is fresh.
+                signed_at = offset.now(self._clock())
+                request = call.to_request(self.base_url, self._credentials, signed_at)
+                started = time.monotonic()
+                try:
+                    answer = await self._http.request(
+                        request.method,
+                        request.url,
+                        headers=request.headers,
+                        content=request.body or None,
+                        timeout=self._timeout,
+                    )
+                except httpx.TransportError as exc:
+                    failure, error = _failure(exc, request.method, call.path)
+                else:
+                    response = Response(
+                        status=answer.status_code,
+                        headers=tuple(answer.headers.multi_items()),
+                        body=answer.content,
+                    )
+                    if not offset.sampled:
+                        offset.observe(response.header("date"), self._clock())
+                latency = time.monotonic() - started
+            finally:
+                slots.release()
             if response is not None and 200 <= response.status < 300:
                 if self._on_attempt is not None or logger.isEnabledFor(_DEBUG):
                     self._observe(request, response, None, attempt, latency, None)
@@ -304,7 +314,13 @@ class AsyncClient(Surface, AsyncRunner):
                     result = call.parse(response)
                 except KalshiError as exc:
                     exc.attempts = attempt
-                    raise
+                    # A create the exchange accepted but answered unreadably: find the order.
+                    first = state.first_sent if state is not None else signed_at
+                    unreadable = recovery_after_decode_error(call, exc, first)
+                    if unreadable is None:
+                        raise
+                    recovered: T = await self._recover_or_raise(unreadable, exc)
+                    return recovered
                 if state is not None:
                     repair = state.after_success(result)
                     if repair is not None:
@@ -333,8 +349,8 @@ class AsyncClient(Surface, AsyncRunner):
                     request.method,
                     call.path,
                 )
-                recovered: T = await self._recover(decision.lookup)
-                return recovered
+                looked_up: T = await self._recover(decision.lookup)
+                return looked_up
             if response is not None:
                 try:
                     call.parse(response)
@@ -345,11 +361,18 @@ class AsyncClient(Surface, AsyncRunner):
             error.attempts = attempt
             raise error
 
-    async def _recover(self, lookup: OrderLookup[T]) -> T:
-        """Run an exactly-once lookup's calls and return the answer it synthesises."""
+    async def _recover(self, lookup: Lookup[T]) -> T:
+        """Run a recovery lookup's calls and return the answer it synthesises."""
         while (lookup_call := lookup.next_call()) is not None:
             lookup.feed(await self._run(lookup_call))
         return lookup.result()
+
+    async def _recover_or_raise(self, lookup: Lookup[T], error: KalshiError) -> T:
+        """``_recover``, raising ``error`` instead if the lookup fails or finds nothing."""
+        try:
+            return await self._recover(lookup)
+        except KalshiError:
+            raise error from None
 
     def _observe(
         self,

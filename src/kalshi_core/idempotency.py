@@ -23,11 +23,17 @@ answer from the order record:
 
 A synthesised answer's raw JSON (``models.raw_json``) carries ``"sdk_recovered": true``;
 ``is_recovered(model)`` tests it. If the order cannot be found the original
-``OrderAlreadyExistsError`` is raised: the id was used before this call.
+``OrderAlreadyExistsError`` is raised: the id was used before this call. A create answered
+2xx with a body that cannot be read (``DecodeError``) was accepted by the exchange: the same
+lookup returns its answer, and the ``DecodeError`` is raised only if the order is not found.
 
 **Other writes.** Amends are idempotent (they set an absolute price and count); a decrease is
 idempotent with ``reduce_to`` but not with ``reduce_by`` (a repeat would reduce twice); cancels
-are DELETEs (a repeat cannot cancel more). See ``docs/retries.md``.
+are DELETEs (a repeat cannot cancel more). A retried cancel whose earlier attempt may have gone
+through meets ``404``: ``CancelLookup`` fetches the order, and when it is canceled returns the
+cancel's answer (``reduced_by``/``reduced_by_fp`` ``None``: the order record does not say how
+many contracts that cancel removed), else raises the ``NotFoundError``. See
+``docs/retries.md``.
 """
 
 from __future__ import annotations
@@ -36,32 +42,51 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from urllib.parse import unquote
 
 from kalshi_core import models as m
 from kalshi_core._converter import unstructure
 from kalshi_core._values import Response
+from kalshi_core.errors import DecodeError
 
 if TYPE_CHECKING:
     from kalshi_core._call import Call
 
 __all__ = [
     "CREATES",
+    "CancelLookup",
+    "Lookup",
     "OrderLookup",
     "ensure_client_order_ids",
     "is_idempotent",
     "is_recovered",
+    "recovery_after_decode_error",
     "recovery_after_success",
     "recovery_for",
 ]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Lookup(Protocol[T_co]):
+    """What a driver runs instead of resending: ``next_call()`` until ``None``, ``feed`` each
+    answer, then ``result()`` (the synthesised answer, or the original error raised)."""
+
+    def next_call(self) -> Call[Any] | None: ...
+
+    def feed(self, answer: Any) -> None: ...
+
+    def result(self) -> T_co: ...
+
 
 #: Single-order creates and batch creates, by operationId.
 CREATES = frozenset({"CreateOrderV2", "CreateOrder"})
 BATCH_CREATES = frozenset({"BatchCreateOrdersV2", "BatchCreateOrders"})
 AMENDS = frozenset({"AmendOrderV2", "AmendOrder"})
 DECREASES = frozenset({"DecreaseOrderV2", "DecreaseOrder"})
+CANCELS = frozenset({"CancelOrderV2", "CancelOrder"})
 
 #: How far before the first attempt the lookup searches (clock error between us and Kalshi).
 LOOKUP_WINDOW = 60
@@ -184,6 +209,25 @@ def recovery_after_success(
     if not wanted:
         return None
     return OrderLookup(call, wanted, first_sent, partial=result)
+
+
+def recovery_after_decode_error(
+    call: Call[Any], error: BaseException, first_sent: float
+) -> OrderLookup[Any] | None:
+    """The lookup for a create whose 2xx answer could not be read (``DecodeError``) and named
+    no order: the exchange accepted it, so the orders exist. ``None`` for any other call or
+    error, and when the error already carries the ids the answer named."""
+    op_id = call.operation.operation_id
+    if not isinstance(error, DecodeError) or not 200 <= error.status < 300:
+        return None
+    if error.order_id or error.order_ids:
+        return None  # the answer named its orders: the caller has them on the error
+    if op_id not in CREATES and op_id not in BATCH_CREATES:
+        return None
+    wanted = _wanted(call)
+    if not wanted:
+        return None
+    return OrderLookup(call, wanted, first_sent, error=error)
 
 
 def _ts_ms(value: datetime | None) -> int | None:
@@ -319,3 +363,55 @@ class OrderLookup(Generic[T]):
             return m.BatchCreateOrdersIndividualResponse(client_order_id=coid, order=order)
 
         return _mark(m.BatchCreateOrdersResponse(orders=self._items(make)))
+
+
+def cancel_recovery(call: Call[Any], response: Response) -> CancelLookup[Any] | None:
+    """The lookup for a retried cancel answered 404 (else ``None``)."""
+    if call.operation.operation_id not in CANCELS:
+        return None
+    try:
+        call.parse(response)
+    except Exception as exc:  # noqa: BLE001 - we only want the typed error
+        return CancelLookup(call, exc)
+    return None  # pragma: no cover - a 404 always raises
+
+
+class CancelLookup(Generic[T]):
+    """Fetches the order a retried cancel found gone, and answers the cancel if it is canceled."""
+
+    def __init__(self, call: Call[T], error: BaseException) -> None:
+        self.call = call
+        self.order_id = unquote(call.path.rstrip("/").rsplit("/", 1)[-1])
+        self._error = error
+        self._order: m.Order | None = None
+        self._asked = False
+
+    def next_call(self) -> Call[m.GetOrderResponse] | None:
+        if self._asked:
+            return None
+        self._asked = True
+        from kalshi_core._call import make_call
+        from kalshi_core._optable import OPERATIONS
+
+        op: Any = OPERATIONS["get_order"]
+        lookup: Call[m.GetOrderResponse] = make_call(op, {"order_id": self.order_id}, None)
+        return lookup
+
+    def feed(self, answer: m.GetOrderResponse) -> None:
+        self._order = answer.order
+
+    def result(self) -> T:
+        order = self._order
+        if order is None or order.status != "canceled":
+            raise self._error
+        model: Any
+        if self.call.operation.operation_id == "CancelOrderV2":
+            model = m.CancelOrderV2Response(
+                order_id=order.order_id,
+                client_order_id=order.client_order_id,
+                ts_ms=_ts_ms(order.last_update_time),
+            )
+        else:
+            model = m.CancelOrderResponse(order=order)
+        result: T = _mark(model)
+        return result

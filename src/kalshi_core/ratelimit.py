@@ -117,7 +117,14 @@ class Bucket:
         return self.level
 
     def reserve(self, cost: float, now: float) -> float:
-        """Take ``cost`` tokens; the seconds to wait until they are covered (0.0: now)."""
+        """Take ``cost`` tokens; the seconds to wait until they are covered (0.0: now).
+
+        A cost above what the bucket can ever hold (a batch too big for the tier) is charged
+        as a full bucket: waiting longer could never make the exchange accept it.
+        """
+        usable = self.capacity - self.spare
+        if cost > usable:
+            cost = usable
         level = self._refill(now) - cost
         self.level = level
         short = self.spare - level

@@ -7,7 +7,8 @@ with the current time, and obeys the ``Decision``:
 * ``Resend(delay)``: sleep ``delay`` seconds, sign the request afresh and send it again;
 * ``GIVE_UP``: surface the error of the last outcome;
 * ``Recover(lookup)``: a retried order write met the trace of its own earlier attempt
-  (``order_already_exists``); run the lookup's calls and return its result instead.
+  (a create's ``order_already_exists``, a cancel's 404); run the lookup's calls and return its
+  result instead.
 
 What is retried (see ``docs/retries.md``):
 
@@ -46,11 +47,16 @@ import attrs
 
 from kalshi_core._values import Response
 from kalshi_core.clock import ClockOffset
-from kalshi_core.idempotency import is_idempotent, recovery_after_success, recovery_for
+from kalshi_core.idempotency import (
+    cancel_recovery,
+    is_idempotent,
+    recovery_after_success,
+    recovery_for,
+)
 
 if TYPE_CHECKING:
     from kalshi_core._call import Call
-    from kalshi_core.idempotency import OrderLookup
+    from kalshi_core.idempotency import Lookup
 
 __all__ = [
     "GIVE_UP",
@@ -97,7 +103,7 @@ GIVE_UP: Final = GiveUp()
 class Recover:
     """Run ``lookup``'s calls (``next_call``/``feed``) and return ``lookup.result()``."""
 
-    lookup: OrderLookup[Any]
+    lookup: Lookup[Any]
 
 
 Decision = Resend | GiveUp | Recover
@@ -254,6 +260,11 @@ class RetryState:
                 self._clock_retried = True
                 self._clock.correct(outcome.header("date"), now)
                 return Resend(0.0, "clock corrected from the server's Date header")
+            return GIVE_UP
+        if status == 404 and delivered_before:
+            cancel = cancel_recovery(self._call, outcome)
+            if cancel is not None:
+                return Recover(cancel)
             return GIVE_UP
         if status == 409 and delivered_before:
             lookup = recovery_for(self._call, outcome, self.first_sent)

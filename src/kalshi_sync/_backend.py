@@ -11,7 +11,7 @@ import httpx
 
 from kalshi_sync._transport import H11Transport
 
-__all__ = ["Lock", "ThreadLock", "default_transport", "sleep"]
+__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "sleep"]
 
 Lock = threading.Lock
 #: Guards the rate limiter's state across threads.
@@ -20,6 +20,26 @@ ThreadLock = threading.Lock
 
 def sleep(seconds: float) -> None:
     time.sleep(seconds)
+
+
+class Slots:
+    """At most ``n`` requests between signing and their answer (the pool's connection count):
+    a thread waits here, unsigned, rather than signed in the pool's queue where its timestamp
+    would go stale."""
+
+    __slots__ = ("_sem",)
+
+    def __init__(self, n: int) -> None:
+        self._sem = threading.BoundedSemaphore(n)
+
+    def try_acquire(self) -> bool:
+        return self._sem.acquire(blocking=False)
+
+    def acquire(self) -> None:
+        self._sem.acquire()
+
+    def release(self) -> None:
+        self._sem.release()
 
 
 def default_transport(limits: httpx.Limits, verify: ssl.SSLContext) -> httpx.BaseTransport:

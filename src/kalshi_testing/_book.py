@@ -7,6 +7,7 @@ what trades.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -24,8 +25,10 @@ class Book:
     def add(self, order: Order) -> None:
         """Rest ``order`` at the back of its level (behind every order of lower priority)."""
         level = self._levels[order.book_side].setdefault(order.price, [])
-        level.append(order)
-        level.sort(key=lambda o: o.priority)
+        if level and level[-1].priority > order.priority:
+            bisect.insort(level, order, key=lambda o: o.priority)  # an amend that kept its place
+        else:
+            level.append(order)
         order.on_book = True
 
     def remove(self, order: Order) -> None:
@@ -34,7 +37,9 @@ class Book:
             return
         levels = self._levels[order.book_side]
         level = levels.get(order.price, [])
-        if order in level:
+        if level and level[0] is order:
+            del level[0]  # the usual case: the front of the queue filled
+        elif order in level:
             level.remove(order)
         if not level:
             levels.pop(order.price, None)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_CEILING, Decimal
 
@@ -47,7 +47,6 @@ from kalshi_testing._state import (
     CashMovement,
     Fill,
     IntraTransfer,
-    Lot,
     Market,
     Order,
     OrderGroup,
@@ -76,20 +75,6 @@ def fee(rate: Decimal, count: Decimal, price: Decimal) -> Decimal:
 def _side_price(order: Order, yes_price: Decimal) -> Decimal:
     """What one contract costs ``order``'s owner at a trade price: YES for a bid, NO for an ask."""
     return yes_price if order.book_side == "bid" else ONE - yes_price
-
-
-def _take(lots: deque[Lot], count: Decimal) -> Decimal:
-    """Remove ``count`` contracts from ``lots`` first-in first-out; the cost removed."""
-    cost = ZERO
-    while count > 0 and lots:
-        lot = lots[0]
-        used = min(lot.count, count)
-        cost += used * lot.price
-        lot.count -= used
-        count -= used
-        if lot.count == 0:
-            lots.popleft()
-    return cost
 
 
 @attrs.define
@@ -362,7 +347,6 @@ class Engine:
         amend: bool,
     ) -> None:
         price = maker.price
-        trade_id = str(uuid.uuid4())
         for order, is_taker in ((taker, True), (maker, False)):
             account = self.account(order.user_id, order.subaccount)
             paid = _side_price(order, price)
@@ -389,16 +373,16 @@ class Engine:
             if order.remaining <= 0:
                 order.closed = "executed"
             position = self.position(order.user_id, order.subaccount, order.ticker)
-            lots = position.yes if order.book_side == "bid" else position.no
-            lots.append(Lot(qty, paid))
+            (position.yes if order.book_side == "bid" else position.no).add(qty, paid)
             position.total_traded += cost
             position.shares_traded += qty
             position.fees_paid += charge
             position.updated = now
             self._net(position, account, now)
+            fill_id = str(uuid.uuid4())
             fill = Fill(
-                fill_id=trade_id if is_taker else str(uuid.uuid4()),
-                trade_id=trade_id,
+                fill_id=fill_id,
+                trade_id=fill_id,  # spec 3.31: "legacy field name, same as fill_id"
                 order_id=order.order_id,
                 user_id=order.user_id,
                 subaccount=order.subaccount,
@@ -429,7 +413,7 @@ class Engine:
         pairs = min(position.yes_count, position.no_count)
         if pairs <= 0:
             return
-        cost = _take(position.yes, pairs) + _take(position.no, pairs)
+        cost = position.yes.take(pairs) + position.no.take(pairs)
         account.cash += pairs
         account.updated = now
         position.realized_pnl += pairs - cost

@@ -335,6 +335,55 @@ class FakeExchange:
                 self.engine.deposit(
                     user_id, collateral * contracts + fee(rate, contracts, limit), at
                 )
+            return self.place_order(user_id, ticker, side, limit, contracts, now=at)
+
+    def add_participant(
+        self, user_id: str | None = None, *, balance: Decimal | str | int = 0
+    ) -> str:
+        """Another market participant, without API keys: a user id that :meth:`place_order`
+        and :meth:`seed_liquidity` can trade for, funded with ``balance`` (a deposit)."""
+        with self._lock:
+            user_id = user_id or "participant-" + uuid.uuid4().hex[:8]
+            self._ensure_user(user_id)
+            amount = Decimal(balance)
+            if amount > 0:
+                self.engine.deposit(user_id, amount, self._clock())
+            return user_id
+
+    def place_order(
+        self,
+        user_id: str,
+        ticker: str,
+        side: str,
+        price: Decimal | str,
+        count: Decimal | str | int,
+        *,
+        time_in_force: str = "good_till_canceled",
+        self_trade_prevention_type: str = "taker_at_cross",
+        subaccount: int = 0,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        cancel_order_on_pause: bool = False,
+        order_group_id: str | None = None,
+        client_order_id: str | None = None,
+        expiration_ts: int | None = None,
+        now: float | None = None,
+    ) -> Order:
+        """Place an order for any user straight on the engine (no HTTP, no signature), with
+        the same rules as CreateOrderV2. Raises ``FakeError`` when the exchange would refuse
+        it. The returned ``Order`` is live state."""
+        if side not in ("bid", "ask"):
+            raise ValueError("side must be 'bid' or 'ask'")
+        limit, contracts = Decimal(price), Decimal(count)
+        with self._lock:
+            tick = self.engine.market(ticker).tick
+            if not 0 < limit < 1 or limit % tick:
+                raise ValueError(f"price {limit} is not on {ticker}'s grid (tick {tick})")
+            if contracts <= 0 or contracts != contracts.quantize(Decimal("0.01")):
+                raise ValueError("count must be positive with at most two decimals")
+            at = self._now(now)
+            if self.engine.client_order_id_taken(user_id, client_order_id):
+                raise FakeError(409, "order_already_exists", "duplicate client_order_id")
             order = Order(
                 order_id=str(uuid.uuid4()),
                 user_id=user_id,
@@ -344,10 +393,22 @@ class FakeExchange:
                 initial=contracts,
                 created=at,
                 subaccount=subaccount,
-                self_trade_prevention_type="taker_at_cross",
+                client_order_id=client_order_id,
+                time_in_force=time_in_force,
+                self_trade_prevention_type=self_trade_prevention_type,
+                post_only=post_only,
+                reduce_only=reduce_only,
+                cancel_order_on_pause=cancel_order_on_pause,
+                order_group_id=order_group_id,
+                expiration_ts=expiration_ts,
             )
             self.engine.place(order, at)
             return order
+
+    def cancel_order(self, order_id: str, *, now: float | None = None) -> Decimal:
+        """Cancel what remains of any order; the contracts canceled."""
+        with self._lock:
+            return self.engine.cancel(self.engine.orders[order_id], self._now(now))
 
     def settle(
         self,

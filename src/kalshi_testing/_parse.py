@@ -11,8 +11,11 @@ from kalshi_testing._exchange import Context
 from kalshi_testing._state import Market
 
 __all__ = [
+    "PRICE_PLACES",
+    "bad",
     "body_of",
     "boolean",
+    "count_value",
     "fixed",
     "integer",
     "on_grid",

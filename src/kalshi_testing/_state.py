@@ -21,6 +21,7 @@ __all__ = [
     "Account",
     "CashMovement",
     "Fill",
+    "Holding",
     "IntraTransfer",
     "Lot",
     "Market",
@@ -202,6 +203,50 @@ class Lot:
     price: Decimal
 
 
+class Holding:
+    """Contracts of one side held in FIFO lots, with running totals (O(1) count and cost)."""
+
+    __slots__ = ("_lots", "cost", "count")
+
+    def __init__(self) -> None:
+        self._lots: deque[Lot] = deque()
+        self.count = ZERO
+        self.cost = ZERO
+
+    def add(self, count: Decimal, price: Decimal) -> None:
+        """Buy ``count`` at ``price`` (merged into the newest lot when the price is the same)."""
+        if self._lots and self._lots[-1].price == price:
+            self._lots[-1].count += count
+        else:
+            self._lots.append(Lot(count, price))
+        self.count += count
+        self.cost += count * price
+
+    def take(self, count: Decimal) -> Decimal:
+        """Remove ``count`` contracts first-in first-out; the cost they had."""
+        cost = ZERO
+        taken = ZERO
+        while taken < count and self._lots:
+            lot = self._lots[0]
+            used = min(lot.count, count - taken)
+            cost += used * lot.price
+            lot.count -= used
+            taken += used
+            if lot.count == 0:
+                self._lots.popleft()
+        self.count -= taken
+        self.cost -= cost
+        return cost
+
+    def clear(self) -> None:
+        self._lots.clear()
+        self.count = ZERO
+        self.cost = ZERO
+
+    def __repr__(self) -> str:
+        return f"Holding(count={self.count}, cost={self.cost})"
+
+
 @attrs.define(eq=False)
 class Position:
     """A subaccount's holding in one market: YES and NO lots (FIFO) and running totals.
@@ -214,8 +259,8 @@ class Position:
     subaccount: int
     ticker: str
     event_ticker: str
-    yes: deque[Lot] = attrs.field(factory=deque)
-    no: deque[Lot] = attrs.field(factory=deque)
+    yes: Holding = attrs.field(factory=Holding)
+    no: Holding = attrs.field(factory=Holding)
     realized_pnl: Decimal = ZERO
     fees_paid: Decimal = ZERO
     total_traded: Decimal = ZERO
@@ -224,19 +269,19 @@ class Position:
 
     @property
     def yes_count(self) -> Decimal:
-        return sum((lot.count for lot in self.yes), ZERO)
+        return self.yes.count
 
     @property
     def no_count(self) -> Decimal:
-        return sum((lot.count for lot in self.no), ZERO)
+        return self.no.count
 
     @property
     def yes_cost(self) -> Decimal:
-        return sum((lot.count * lot.price for lot in self.yes), ZERO)
+        return self.yes.cost
 
     @property
     def no_cost(self) -> Decimal:
-        return sum((lot.count * lot.price for lot in self.no), ZERO)
+        return self.no.cost
 
     @property
     def signed(self) -> Decimal:
