@@ -228,7 +228,7 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
                 w(f"| {lib} | {share * 100:.1f}% |")
         top = ", ".join(f"`{name}` {share * 100:.1f}%" for name, share in p["top_functions"][:6])
         w(f"\nTop functions: {top}.")
-    w("\n## Reading the unmet goals\n")
+    w("\n## Reading the figures, and what would close the gaps\n")
     w(NOTES)
     return "\n".join(out) + "\n"
 
