@@ -47,7 +47,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def types(session: nox.Session) -> None:
     """mypy --strict on the packages."""
-    session.install("-e", ".[trio]", "mypy>=1.10")
+    session.install("-e", ".[trio,fast]", "mypy>=1.10")
     session.run("mypy", "--strict", *PACKAGES)
 
 
@@ -67,7 +67,7 @@ def bench(session: nox.Session) -> None:
     """
     session.install(
         "-e",
-        ".[trio]",
+        ".[trio,fast]",
         "kalshi-python-sync==3.2.0",
         "kalshi-python-async==3.2.0",
     )

@@ -1,6 +1,6 @@
 """Benchmarks of the trading client's pure core: validation, intents, batch plans, parsing.
 
-Run: ``python benchmarks/bench_trading.py``. Prints the best of five runs per case, per call.
+Run: ``python bench/micro_trading.py``. Prints the best of five runs per case, per call.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Benchmarks of the fake exchange: the engine alone, and whole requests through ``handle``.
 
-Run: ``python benchmarks/bench_fake_exchange.py``. Prints the best of five runs per case, per
+Run: ``python bench/micro_fake_exchange.py``. Prints the best of five runs per case, per
 operation. The numbers say how big a simulated session stays fast, not how fast Kalshi is.
 """
 
