@@ -176,3 +176,29 @@ def test_fast_agrees_with_detailed(data: st.DataObject) -> None:
             assert fast == detailed, record
         fast_page, detailed_page = both({key: [record, record]}, page)
         assert fast_page == detailed_page or isinstance(fast_page, type), record
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_fast_agrees_with_detailed_on_complete_records(data: st.DataObject) -> None:
+    # Every key present (the shape of a page with legacy fields): the compiled function's
+    # all-keys fetch. ``repr`` also compares decimals' exponents (1.0 against 1).
+    for cls in (Order, Fill, MarketPosition):
+        names = [f.name for f in attrs.fields(cls)]
+        record = data.draw(st.fixed_dictionaries(dict.fromkeys(names, json_scalars)))
+        fast, detailed = both(record, cls)
+        if isinstance(detailed, type):
+            assert isinstance(fast, type), (record, fast)
+        else:
+            assert repr(fast) == repr(detailed), record
+
+
+def test_float_decimals_keep_their_own_text() -> None:
+    # Floats are remembered by value: neither the int 1 nor True may get 1.0's decimal, and
+    # -0.0 keeps its sign.
+    for value in (1.0, 1, 1.0, -0.0, 0.0, -0.0, 0.57, 0.57, 2, 1e-7, 1e-7):
+        fill = FAST.structure({"fill_id": "f", "price": value}, Fill)
+        expected = DETAILED.structure({"fill_id": "f", "price": value}, Fill).price
+        assert str(fill.price) == str(expected), value
+    with pytest.raises(StructureError, match="price"):
+        structure({"fill_id": "f", "price": True}, Fill)
