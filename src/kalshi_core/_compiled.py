@@ -114,7 +114,8 @@ def _decimal_from(checked: Callable[[Any, Any], Decimal]) -> Convert:
         elif type(value) is float:
             # A float (legacy fields such as a fill's ``price``) has its own table: keyed by
             # floats only, so ``1.0`` never answers for the int ``1`` or ``True``.
-            return floats[value]
+            cached: Decimal = floats[value]
+            return cached
         return checked(value, Decimal)
 
     def structure_float(value: float) -> Decimal:
