@@ -244,15 +244,20 @@ def compile_structure(cls: type, converter: Any) -> Callable[..., Any]:
     elif fields:
         # One C-level call fetches every field into locals: ``itemgetter`` when the object has
         # every key (about twice as fast as ``o.get`` per key), else ``map(o.get, ...)`` (None
-        # when absent). The getter asks for the keys last field first: the fields an object
-        # most often lacks (the legacy ones) come last, so a miss costs one lookup.
-        namespace["_getall"] = operator.itemgetter(*reversed(namespace["_keys"]))
+        # when absent). The last field is the one an object most often lacks (the legacy
+        # fields come last), so its absence picks ``map`` without the cost of a ``KeyError``.
+        namespace["_getall"] = operator.itemgetter(*namespace["_keys"])
+        namespace["_last"] = fields[-1].name
         namespace["_KeyError"] = KeyError
+        every = ", ".join(names)
         lines += [
-            "    try:",
-            f"        {', '.join(reversed(names))}, = _getall(o)",
-            "    except _KeyError:",
-            f"        {', '.join(names)}, = map(o.get, _keys)",
+            "    if _last in o:",
+            "        try:",
+            f"            {every}, = _getall(o)",
+            "        except _KeyError:",
+            f"            {every}, = map(o.get, _keys)",
+            "    else:",
+            f"        {every}, = map(o.get, _keys)",
         ]
     plain = _plain(cls)
     if plain:
