@@ -97,10 +97,12 @@ def _decimal_table(checked: Callable[[Any, Any], Decimal]) -> _Table:
 
 def _decimal_from(checked: Callable[[Any, Any], Decimal]) -> Convert:
     """A finite ``Decimal`` from a decimal string, interned (values repeat: prices, counts);
-    anything else goes to the converter's own hook (``checked``).
+    a float is converted by the converter's own hook (``checked``) and remembered in a table
+    of its own; anything else goes to ``checked``.
 
     ``Decimal`` is immutable and ``Decimal(text)`` is exact whatever the context, so handing
-    out the same object for the same text is safe; the table stops growing at 65,536 entries.
+    out the same object for the same text (or the same non-zero float) is safe; each table
+    stops growing at 65,536 entries.
     """
 
     def structure_decimal(value: Any) -> Decimal:
