@@ -593,7 +593,7 @@ class Generator:
         doc = [f"{summary}: ``{row['http_method']} {row['path']}``."]
         desc = first_sentence(op["op"].get("description"), 400)
         if desc and desc != summary:
-            doc += ["", desc]
+            doc += ["", *textwrap.wrap(desc, 92)]
         if op["status"] == "legacy":
             doc += ["", "Legacy: described by spec 3.13 and the seeds; the current spec drops it."]
             if row["operation_id"] in REPLACEMENTS:
@@ -605,7 +605,9 @@ class Generator:
         if described:
             doc += ["", "Args:"]
             for n, d in described:
-                doc.append(f"    {py(n)}: {d}")
+                doc += textwrap.wrap(
+                    f"{py(n)}: {d}", 92, initial_indent="    ", subsequent_indent="        "
+                )
         values = ", ".join(f"{n!r}: {py(n)}" for n in names)
         body_values = ", ".join(f"{b[0]!r}: {py(b[0])}" for b in body)
         lines = [f"def {op['name']}("]

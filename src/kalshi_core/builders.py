@@ -161,7 +161,8 @@ def get_account_api_usage_level_volume_progress() -> Call[
 ]:
     """Get Account API Usage Level Volume Progress: ``GET /account/api_usage_level/volume_progress``.
 
-    Returns the authenticated user's latest cron-computed trading volume progress toward volume-based API usage tiers for the predictions (event_contract) lane.
+    Returns the authenticated user's latest cron-computed trading volume progress toward volume-
+    based API usage tiers for the predictions (event_contract) lane.
     """
     return make_call(ops.GET_ACCOUNT_API_USAGE_LEVEL_VOLUME_PROGRESS, {}, None)
 
@@ -177,7 +178,8 @@ def get_account_endpoint_costs() -> Call[m.GetAccountEndpointCostsResponse]:
 def get_account_api_limits() -> Call[m.GetAccountApiLimitsResponse]:
     """Get Account API Limits: ``GET /account/limits``.
 
-    Endpoint to retrieve the authenticated user's Predictions API usage tier and token-bucket limits.
+    Endpoint to retrieve the authenticated user's Predictions API usage tier and token-bucket
+    limits.
     """
     return make_call(ops.GET_ACCOUNT_API_LIMITS, {}, None)
 
@@ -317,10 +319,12 @@ def propose_block_trade(
     Args:
         buyer_user_id: User ID of the buyer
         buyer_subtrader_id: Subtrader ID of the buyer.
-        buyer_subaccount: User-managed subaccount number of the buyer (0 for primary, 1-63 for numbered subaccounts).
+        buyer_subaccount: User-managed subaccount number of the buyer (0 for primary, 1-63 for
+            numbered subaccounts).
         seller_user_id: User ID of the seller
         seller_subtrader_id: Subtrader ID of the seller.
-        seller_subaccount: User-managed subaccount number of the seller (0 for primary, 1-63 for numbered subaccounts).
+        seller_subaccount: User-managed subaccount number of the seller (0 for primary, 1-63 for
+            numbered subaccounts).
         market_ticker: The ticker of the market for this block trade
         price_centi_cents: Price in centi-cents
         centicount: Number of contracts in centicounts
@@ -359,7 +363,8 @@ def accept_block_trade_proposal(
     Args:
         block_trade_proposal_id: Block trade proposal ID
         subtrader_id: Subtrader ID to accept as.
-        subaccount: User-managed subaccount number to accept as (0 for primary, 1-63 for numbered subaccounts).
+        subaccount: User-managed subaccount number to accept as (0 for primary, 1-63 for
+            numbered subaccounts).
     """
     return make_call(
         ops.ACCEPT_BLOCK_TRADE_PROPOSAL,
@@ -394,8 +399,10 @@ def create_quote(
         yes_bid: The bid price for YES contracts, in dollars
         no_bid: The bid price for NO contracts, in dollars
         rest_remainder: Whether to rest the remainder of the quote after execution
-        post_only: If true, the quote creator's resting order will be cancelled rather than crossed if it would take liquidity.
-        subaccount: Optional subaccount number to place the quote under (0 for primary, 1-63 for subaccounts)
+        post_only: If true, the quote creator's resting order will be cancelled rather than
+            crossed if it would take liquidity.
+        subaccount: Optional subaccount number to place the quote under (0 for primary, 1-63 for
+            subaccounts)
     """
     return make_call(
         ops.CREATE_QUOTE,
@@ -431,8 +438,10 @@ def get_quotes(
 
     Args:
         cursor: Pagination cursor.
-        min_ts: Restricts the response to quotes last updated after a timestamp, formatted as a Unix Timestamp
-        max_ts: Restricts the response to quotes last updated before a timestamp, formatted as a Unix Timestamp
+        min_ts: Restricts the response to quotes last updated after a timestamp, formatted as a
+            Unix Timestamp
+        max_ts: Restricts the response to quotes last updated before a timestamp, formatted as a
+            Unix Timestamp
         limit: Parameter to specify the number of results per page.
         status: Filter quotes by status
         quote_creator_user_id: Filter quotes by quote creator user ID
@@ -546,14 +555,18 @@ def create_rfq(
         market_ticker: The ticker of the market for which to create an RFQ
         contracts: Whole-contract count for the RFQ.
         contracts_fp: Fixed-point number of contracts for the RFQ.
-        target_cost_centi_cents: Deprecated. DEPRECATED: The target cost for the RFQ in centi-cents.
+        target_cost_centi_cents: Deprecated. DEPRECATED: The target cost for the RFQ in centi-
+            cents.
         target_cost_dollars: The target cost for the RFQ in dollars
-        target_cost_excludes_fees: Sizes quotes against the target cost as principal only (contracts = target cost / price), with your taker fees charged on top of the target cost.
+        target_cost_excludes_fees: Sizes quotes against the target cost as principal only
+            (contracts = target cost / price), with your taker fees charged on top of the target
+            cost.
         obscure_creator_id: Hide the RFQ creator ID from other users until successful execution.
         rest_remainder: Whether to rest the remainder of the RFQ after execution
         replace_existing: Whether to delete existing RFQs as part of this RFQ's creation
         subtrader_id: The subtrader to create the RFQ for (FCM members only)
-        subaccount: The subaccount number to create the RFQ for (direct members only; 0 for primary, 1-63 for subaccounts)
+        subaccount: The subaccount number to create the RFQ for (direct members only; 0 for
+            primary, 1-63 for subaccounts)
     """
     return make_call(
         ops.CREATE_RFQ,
@@ -726,13 +739,16 @@ def get_events(
     Args:
         limit: Parameter to specify the number of results per page.
         cursor: Parameter to specify the pagination cursor.
-        with_nested_markets: Parameter to specify if nested markets should be included in the response.
+        with_nested_markets: Parameter to specify if nested markets should be included in the
+            response.
         with_milestones: If true, includes related milestones as a field alongside events.
         status: Filter by event status.
         series_ticker: Filter by series ticker
         tickers: Filter by specific event tickers.
-        min_close_ts: Filter events with at least one market with close timestamp greater than this Unix timestamp (in seconds).
-        min_updated_ts: Filter events with metadata updated after this Unix timestamp (in seconds).
+        min_close_ts: Filter events with at least one market with close timestamp greater than
+            this Unix timestamp (in seconds).
+        min_updated_ts: Filter events with metadata updated after this Unix timestamp (in
+            seconds).
     """
     return make_call(
         ops.GET_EVENTS,
@@ -789,7 +805,8 @@ def get_multivariate_events(
         cursor: Pagination cursor.
         series_ticker: Filter by series ticker
         collection_ticker: Filter events by collection ticker.
-        with_nested_markets: Parameter to specify if nested markets should be included in the response.
+        with_nested_markets: Parameter to specify if nested markets should be included in the
+            response.
     """
     return make_call(
         ops.GET_MULTIVARIATE_EVENTS,
@@ -880,7 +897,8 @@ def get_event_forecast_percentiles_history(
 ) -> Call[m.GetEventForecastPercentilesHistoryResponse]:
     """Get Event Forecast Percentile History: ``GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history``.
 
-    Endpoint for getting the historical raw and formatted forecast numbers for an event at specific percentiles.
+    Endpoint for getting the historical raw and formatted forecast numbers for an event at
+    specific percentiles.
 
     Args:
         ticker: The event ticker
@@ -988,13 +1006,17 @@ def get_fcm_orders(
     Endpoint for FCM members to get orders for their subtraders.
 
     Args:
-        subtrader_id: Restricts the response to orders for a specific subtrader (FCM members only).
-        client_order_ids: Client order IDs to filter by, as a comma-separated list (maximum 100).
+        subtrader_id: Restricts the response to orders for a specific subtrader (FCM members
+            only).
+        client_order_ids: Client order IDs to filter by, as a comma-separated list (maximum
+            100).
         cursor: Pagination cursor.
         event_ticker: Event ticker to filter by.
         ticker: Filter by market ticker
-        min_ts: Restricts the response to orders after a timestamp, formatted as a Unix Timestamp
-        max_ts: Restricts the response to orders before a timestamp, formatted as a Unix Timestamp
+        min_ts: Restricts the response to orders after a timestamp, formatted as a Unix
+            Timestamp
+        max_ts: Restricts the response to orders before a timestamp, formatted as a Unix
+            Timestamp
         status: Restricts the response to orders that have a certain status
         limit: Parameter to specify the number of results per page.
     """
@@ -1030,10 +1052,12 @@ def get_fcm_positions(
     Endpoint for FCM members to get market positions filtered by subtrader ID.
 
     Args:
-        subtrader_id: Restricts the response to positions for a specific subtrader (FCM members only).
+        subtrader_id: Restricts the response to positions for a specific subtrader (FCM members
+            only).
         ticker: Ticker of desired positions
         event_ticker: Event ticker of desired positions
-        count_filter: Restricts the positions to those with any of following fields with non-zero values, as a comma separated list
+        count_filter: Restricts the positions to those with any of following fields with non-
+            zero values, as a comma separated list
         settlement_status: Settlement status of the markets to return.
         limit: Parameter to specify the number of results per page.
         cursor: The Cursor represents a pointer to the next page of records in the pagination
@@ -1062,7 +1086,8 @@ def create_fcm_subtrader(
     Endpoint for FCM members to create a subtrader on the event-contract exchange.
 
     Args:
-        subtrader_suffix: Suffix for the new subtrader, 1-16 case-sensitive ASCII alphanumeric characters ([A-Za-z0-9]).
+        subtrader_suffix: Suffix for the new subtrader, 1-16 case-sensitive ASCII alphanumeric
+            characters ([A-Za-z0-9]).
     """
     return make_call(ops.CREATE_FCM_SUBTRADER, {}, {"subtrader_suffix": subtrader_suffix})
 
@@ -1097,11 +1122,13 @@ def update_fcm_subtrader_blocked_categories(
 ) -> Call[m.UpdateFCMSubtraderBlockedCategoriesResponse]:
     """Update FCM Subtrader Blocked Categories: ``PUT /fcm/subtraders/blocked_categories``.
 
-    Adds one event category to, or removes one from, the set an FCM member has blocked for one of its subtraders.
+    Adds one event category to, or removes one from, the set an FCM member has blocked for one
+    of its subtraders.
 
     Args:
         subtrader_id: The subtrader whose blocked categories should be updated.
-        category: A single event category to add to or remove from the blocked set, 1-100 characters (e.g.
+        category: A single event category to add to or remove from the blocked set, 1-100
+            characters (e.g.
         blocked: True adds the category to the blocked set; false removes it.
     """
     return make_call(
@@ -1131,7 +1158,8 @@ def get_fcm_event_contract_daily_cap(
 ) -> Call[m.GetFCMEventContractDailyCapResponse]:
     """Get FCM Subtrader Event Contract Daily Cap: ``GET /fcm/subtraders/event_contract_daily_cap``.
 
-    Returns the event-contract daily premium cap configured for an FCM member's subtrader, together with its live utilization.
+    Returns the event-contract daily premium cap configured for an FCM member's subtrader,
+    together with its live utilization.
 
     Args:
         subtrader_id: The subtrader whose daily cap should be returned.
@@ -1159,7 +1187,8 @@ def update_fcm_event_contract_daily_cap(
 def get_historical_cutoff() -> Call[m.GetHistoricalCutoffResponse]:
     """Get Historical Cutoff Timestamps: ``GET /historical/cutoff``.
 
-    Returns the cutoff timestamps that define the boundary between **live** and **historical** data.
+    Returns the cutoff timestamps that define the boundary between **live** and **historical**
+    data.
     """
     return make_call(ops.GET_HISTORICAL_CUTOFF, {}, None)
 
@@ -1239,7 +1268,8 @@ def get_historical_market(
 ) -> Call[m.GetMarketResponse]:
     """Get Historical Market: ``GET /historical/markets/{ticker}``.
 
-    Endpoint for getting data about a specific market by its ticker from the historical database.
+    Endpoint for getting data about a specific market by its ticker from the historical
+    database.
 
     Args:
         ticker: Market ticker
@@ -1256,7 +1286,8 @@ def get_market_candlesticks_historical(
 ) -> Call[m.GetMarketCandlesticksHistoricalResponse]:
     """Get Historical Market Candlesticks: ``GET /historical/markets/{ticker}/candlesticks``.
 
-    Endpoint for fetching historical candlestick data for markets that have been archived from the live data set.
+    Endpoint for fetching historical candlestick data for markets that have been archived from
+    the live data set.
 
     Args:
         ticker: Market ticker - unique identifier for the specific market
@@ -1321,7 +1352,8 @@ def get_historical_positions(
 ) -> Call[m.GetPositionsResponse]:
     """Get Historical Positions: ``GET /historical/positions``.
 
-    Endpoint for getting settled market positions that have been archived to the historical database.
+    Endpoint for getting settled market positions that have been archived to the historical
+    database.
 
     Args:
         ticker: Filter by market ticker
@@ -1421,7 +1453,8 @@ def get_live_datas(
 
     Args:
         milestone_ids: Array of milestone IDs
-        include_player_stats: When true, includes player-level statistics in the live data response.
+        include_player_stats: When true, includes player-level statistics in the live data
+            response.
     """
     return make_call(
         ops.GET_LIVE_DATAS,
@@ -1457,7 +1490,8 @@ def get_live_data_by_milestone(
 
     Args:
         milestone_id: Milestone ID
-        include_player_stats: When true, includes player-level statistics in the live data response.
+        include_player_stats: When true, includes player-level statistics in the live data
+            response.
     """
     return make_call(
         ops.GET_LIVE_DATA_BY_MILESTONE,
@@ -1489,7 +1523,8 @@ def get_weather_index(
 ) -> Call[m.GetWeatherIndexResponse]:
     """Get Weather Index: ``GET /live_data/weather/{city}``.
 
-    Get the Kalshi-computed city temperature index: the canonical minute-resolution series behind hourly temperature markets.
+    Get the Kalshi-computed city temperature index: the canonical minute-resolution series
+    behind hourly temperature markets.
 
     Args:
         city: Index city ID (e.g.
@@ -1510,7 +1545,8 @@ def get_weather_index_calibrations(
 ) -> Call[m.GetWeatherIndexCalibrationsResponse]:
     """Get Weather Index Calibrations: ``GET /live_data/weather/{city}/calibrations``.
 
-    Get a city's published weather-index configuration timeline: the launch configuration plus every weekly offset calibration and methodology update, ascending by effective time.
+    Get a city's published weather-index configuration timeline: the launch configuration plus
+    every weekly offset calibration and methodology update, ascending by effective time.
 
     Args:
         city: Index city ID (e.g.
@@ -1531,7 +1567,8 @@ def get_live_data(
     Args:
         type: Type of live data
         milestone_id: Milestone ID
-        include_player_stats: When true, includes player-level statistics in the live data response.
+        include_player_stats: When true, includes player-level statistics in the live data
+            response.
     """
     return make_call(
         ops.GET_LIVE_DATA,
@@ -1569,8 +1606,10 @@ def get_markets(
         series_ticker: Filter by series ticker
         min_created_ts: Filter items that created after this Unix timestamp
         max_created_ts: Filter items that created before this Unix timestamp
-        min_updated_ts: Return markets with metadata updated later than this Unix timestamp (in seconds).
-        max_updated_ts: Return markets with metadata updated at or before this Unix timestamp (in seconds).
+        min_updated_ts: Return markets with metadata updated later than this Unix timestamp (in
+            seconds).
+        max_updated_ts: Return markets with metadata updated at or before this Unix timestamp
+            (in seconds).
         max_close_ts: Filter items that close before this Unix timestamp
         min_close_ts: Filter items that close after this Unix timestamp
         min_settled_ts: Filter items that settled after this Unix timestamp
@@ -1619,7 +1658,8 @@ def batch_get_market_candlesticks(
         start_ts: Start timestamp in Unix seconds
         end_ts: End timestamp in Unix seconds
         period_interval: Candlestick period interval in minutes
-        include_latest_before_start: If true, prepends the latest candlestick available before the start_ts.
+        include_latest_before_start: If true, prepends the latest candlestick available before
+            the start_ts.
     """
     return make_call(
         ops.BATCH_GET_MARKET_CANDLESTICKS,
@@ -1707,7 +1747,8 @@ def get_market_orderbook(
 
     Args:
         ticker: Market ticker
-        depth: Depth of the orderbook to retrieve (0 or negative means all levels, 1-100 for specific depth)
+        depth: Depth of the orderbook to retrieve (0 or negative means all levels, 1-100 for
+            specific depth)
     """
     return make_call(ops.GET_MARKET_ORDERBOOK, {"ticker": ticker, "depth": depth}, None)
 
@@ -1726,8 +1767,10 @@ def get_series_list(
 
     Args:
         category: Return series whose `categories` list contains this value.
-        include_volume: If true, includes the total volume traded across all events in each series.
-        min_updated_ts: Filter series with metadata updated after this Unix timestamp (in seconds).
+        include_volume: If true, includes the total volume traded across all events in each
+            series.
+        min_updated_ts: Filter series with metadata updated after this Unix timestamp (in
+            seconds).
     """
     return make_call(
         ops.GET_SERIES_LIST,
@@ -1753,7 +1796,8 @@ def get_series(
 
     Args:
         series_ticker: The ticker of the series to retrieve
-        include_volume: If true, includes the total volume traded across all events in this series.
+        include_volume: If true, includes the total volume traded across all events in this
+            series.
     """
     return make_call(
         ops.GET_SERIES, {"series_ticker": series_ticker, "include_volume": include_volume}, None
@@ -1779,7 +1823,8 @@ def get_market_candlesticks(
         start_ts: Start timestamp (Unix timestamp).
         end_ts: End timestamp (Unix timestamp).
         period_interval: Time period length of each candlestick in minutes.
-        include_latest_before_start: If true, prepends the latest candlestick available before the start_ts.
+        include_latest_before_start: If true, prepends the latest candlestick available before
+            the start_ts.
     """
     return make_call(
         ops.GET_MARKET_CANDLESTICKS,
@@ -1820,7 +1865,8 @@ def get_milestones(
         type: Filter by milestone type.
         related_event_ticker: Filter by related event ticker
         cursor: Pagination cursor.
-        min_updated_ts: Filter milestones with metadata updated after this Unix timestamp (in seconds).
+        min_updated_ts: Filter milestones with metadata updated after this Unix timestamp (in
+            seconds).
     """
     return make_call(
         ops.GET_MILESTONES,
@@ -1866,7 +1912,8 @@ def get_multivariate_event_collections(
 
     Args:
         status: Only return collections of a certain status.
-        associated_event_ticker: Only return collections associated with a particular event ticker.
+        associated_event_ticker: Only return collections associated with a particular event
+            ticker.
         series_ticker: Only return collections with a particular series ticker.
         limit: Specify the maximum number of results.
         cursor: The Cursor represents a pointer to the next page of records in the pagination.
@@ -1896,7 +1943,8 @@ def create_market_in_multivariate_event_collection(
 
     Args:
         collection_ticker: Collection ticker
-        selected_markets: List of selected markets that act as parameters to determine which market is created.
+        selected_markets: List of selected markets that act as parameters to determine which
+            market is created.
         with_market_payload: Whether to include the market payload in the response.
     """
     return make_call(
@@ -1956,7 +2004,8 @@ def lookup_tickers_for_market_in_multivariate_event_collection(
 
     Args:
         collection_ticker: Collection ticker
-        selected_markets: List of selected markets that act as parameters to determine which market is produced.
+        selected_markets: List of selected markets that act as parameters to determine which
+            market is produced.
     """
     return make_call(
         ops.LOOKUP_TICKERS_FOR_MARKET_IN_MULTIVARIATE_EVENT_COLLECTION,
@@ -1991,9 +2040,12 @@ def create_order_group(
     Creates a new order group with a contracts limit measured over a rolling 15-second window.
 
     Args:
-        subaccount: Optional subaccount number to use for this order group (0 for primary, 1-63 for subaccounts).
-        contracts_limit: Specifies the maximum number of contracts that can be matched within this group over a rolling 15-second window.
-        contracts_limit_fp: String representation of the maximum number of contracts that can be matched within this group over a rolling 15-second window.
+        subaccount: Optional subaccount number to use for this order group (0 for primary, 1-63
+            for subaccounts).
+        contracts_limit: Specifies the maximum number of contracts that can be matched within
+            this group over a rolling 15-second window.
+        contracts_limit_fp: String representation of the maximum number of contracts that can be
+            matched within this group over a rolling 15-second window.
         exchange_index: Identifier for an exchange shard.
     """
     return make_call(
@@ -2068,8 +2120,10 @@ def update_order_group_limit(
         order_group_id: Order group ID
         subaccount: Subaccount number (0 for primary, 1-63 for subaccounts).
         exchange_index: Identifier for an exchange shard.
-        contracts_limit: New maximum number of contracts that can be matched within this group over a rolling 15-second window.
-        contracts_limit_fp: String representation of the new maximum number of contracts that can be matched within this group over a rolling 15-second window.
+        contracts_limit: New maximum number of contracts that can be matched within this group
+            over a rolling 15-second window.
+        contracts_limit_fp: String representation of the new maximum number of contracts that
+            can be matched within this group over a rolling 15-second window.
     """
     return make_call(
         ops.UPDATE_ORDER_GROUP_LIMIT,
@@ -2090,7 +2144,8 @@ def reset_order_group(
 ) -> Call[m.EmptyResponse]:
     """Reset Order Group: ``PUT /portfolio/order_groups/{order_group_id}/reset``.
 
-    Resets the order group's matched contracts counter to zero, allowing new orders to be placed again after the limit was hit.
+    Resets the order group's matched contracts counter to zero, allowing new orders to be placed
+    again after the limit was hit.
 
     Args:
         order_group_id: Order group ID
@@ -2116,7 +2171,8 @@ def trigger_order_group(
 ) -> Call[m.EmptyResponse]:
     """Trigger Order Group: ``PUT /portfolio/order_groups/{order_group_id}/trigger``.
 
-    Triggers the order group, canceling all orders in the group and preventing new orders until the group is reset.
+    Triggers the order group, canceling all orders in the group and preventing new orders until
+    the group is reset.
 
     Args:
         order_group_id: Order group ID
@@ -2140,7 +2196,8 @@ def cancel_all_orders(
 ) -> Call[None]:
     """Cancel All Orders: ``DELETE /portfolio/events/orders``.
 
-    Cancels all resting event-market orders for the authenticated Direct member across every exchange shard.
+    Cancels all resting event-market orders for the authenticated Direct member across every
+    exchange shard.
 
     Args:
         subaccount: Subaccount number (0 for primary, 1-63 for subaccounts).
@@ -2167,15 +2224,18 @@ def create_order_v2(
 ) -> Call[m.CreateOrderV2Response]:
     """Create Order (V2): ``POST /portfolio/events/orders``.
 
-    Endpoint for submitting event-market orders using the V2 request/response shape (single-book `bid`/`ask` side and fixed-point dollar prices).
+    Endpoint for submitting event-market orders using the V2 request/response shape (single-book
+    `bid`/`ask` side and fixed-point dollar prices).
 
     Args:
         count: String representation of the order quantity in contracts.
         price: Price for the order in fixed-point dollars.
         expiration_time: Optional Unix timestamp in seconds for when the order expires.
         time_in_force: Specifies how long the order remains active.
-        cancel_order_on_pause: If this flag is set to true, the order will be canceled if the order is open and trading on the exchange is paused for any reason.
-        reduce_only: Specifies whether the order place count should be capped by the member's current position.
+        cancel_order_on_pause: If this flag is set to true, the order will be canceled if the
+            order is open and trading on the exchange is paused for any reason.
+        reduce_only: Specifies whether the order place count should be capped by the member's
+            current position.
         subaccount: The subaccount number to use for this order.
         order_group_id: The order group this order is part of
         exchange_index: Exchange shard index.
@@ -2271,7 +2331,8 @@ def amend_order_v2(
 ) -> Call[m.AmendOrderV2Response]:
     """Amend Order (V2): ``POST /portfolio/events/orders/{order_id}/amend``.
 
-    Endpoint for amending the price, max fillable count, and/or expiration time of an existing event-market order.
+    Endpoint for amending the price, max fillable count, and/or expiration time of an existing
+    event-market order.
 
     Args:
         order_id: Order ID
@@ -2312,7 +2373,8 @@ def decrease_order_v2(
 ) -> Call[m.DecreaseOrderV2Response]:
     """Decrease Order (V2): ``POST /portfolio/events/orders/{order_id}/decrease``.
 
-    Endpoint for decreasing the remaining count of an existing event-market order using the V2 request/response shape.
+    Endpoint for decreasing the remaining count of an existing event-market order using the V2
+    request/response shape.
 
     Args:
         order_id: Order ID
@@ -2375,7 +2437,8 @@ def create_order(
         buy_max_cost: Maximum cost in cents.
         sell_position_floor: Deprecated: Use reduce_only instead.
         order_group_id: The order group this order is part of
-        cancel_order_on_pause: If this flag is set to true, the order will be canceled if the order is open and trading on the exchange is paused for any reason.
+        cancel_order_on_pause: If this flag is set to true, the order will be canceled if the
+            order is open and trading on the exchange is paused for any reason.
         subaccount: The subaccount number to use for this order.
         exchange_index: Exchange shard index.
     """
@@ -2558,14 +2621,16 @@ def amend_order(
 ) -> Call[m.AmendOrderResponse]:
     """Amend Order: ``POST /portfolio/orders/{order_id}/amend``.
 
-    Endpoint for amending the max number of fillable contracts and/or price in an existing order.
+    Endpoint for amending the max number of fillable contracts and/or price in an existing
+    order.
 
     Legacy: described by spec 3.13 and the seeds; the current spec drops it.
     Prefer ``amend_order_v2``.
 
     Args:
         order_id: Order ID
-        subaccount: Optional subaccount number to use for this amendment (0 for primary, 1-63 for subaccounts)
+        subaccount: Optional subaccount number to use for this amendment (0 for primary, 1-63
+            for subaccounts)
         ticker: Market ticker
         side: Side of the order
         action: Action of the order
@@ -2618,7 +2683,8 @@ def decrease_order(
 
     Args:
         order_id: Order ID
-        subaccount: Optional subaccount number to use for this decrease (0 for primary, 1-32 for subaccounts)
+        subaccount: Optional subaccount number to use for this decrease (0 for primary, 1-32 for
+            subaccounts)
         reduce_by: Number of contracts to reduce by (whole contracts only).
         reduce_by_fp: String representation of the number of contracts to reduce by.
         reduce_to: Number of contracts to reduce to (whole contracts only).
@@ -2746,7 +2812,8 @@ def intra_exchange_instance_transfer(
         source_exchange_shard: Source exchange shard index (default 0)
         destination_exchange_shard: Destination exchange shard index (default 0)
         source_subaccount: Source subaccount number (default 0 for the primary account).
-        destination_subaccount: Destination subaccount number (default 0 for the primary account).
+        destination_subaccount: Destination subaccount number (default 0 for the primary
+            account).
     """
     return make_call(
         ops.INTRA_EXCHANGE_INSTANCE_TRANSFER,
@@ -2806,12 +2873,14 @@ def get_positions(
 ) -> Call[m.GetPositionsResponse]:
     """Get Positions: ``GET /portfolio/positions``.
 
-    Restricts the positions to those with any of following fields with non-zero values, as a comma separated list.
+    Restricts the positions to those with any of following fields with non-zero values, as a
+    comma separated list.
 
     Args:
         cursor: The Cursor represents a pointer to the next page of records in the pagination.
         limit: Parameter to specify the number of results per page.
-        count_filter: Restricts the positions to those with any of following fields with non-zero values, as a comma separated list.
+        count_filter: Restricts the positions to those with any of following fields with non-
+            zero values, as a comma separated list.
         ticker: Filter by market ticker
         event_ticker: Event ticker to filter by.
         subaccount: Subaccount number (0 for primary, 1-63 for subaccounts).
@@ -2934,8 +3003,10 @@ def apply_subaccount_transfer(
 
     Args:
         client_transfer_id: Unique client-provided transfer ID for idempotency.
-        from_subaccount: Source subaccount number (0 for primary, 1-63 for numbered subaccounts).
-        to_subaccount: Destination subaccount number (0 for primary, 1-63 for numbered subaccounts).
+        from_subaccount: Source subaccount number (0 for primary, 1-63 for numbered
+            subaccounts).
+        to_subaccount: Destination subaccount number (0 for primary, 1-63 for numbered
+            subaccounts).
         amount_cents: Amount to transfer in cents.
         exchange_index: Identifier for an exchange shard.
     """
