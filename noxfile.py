@@ -11,7 +11,8 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests-sync", "tests-asyncio", "tests-trio", "lint", "types", "generated"]
 
-PACKAGES = ["src/kalshi_core", "src/kalshi_sync", "src/kalshi_async", "src/kalshi_testing"]
+PACKAGES = ["kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing"]
+LINTED = [*PACKAGES, "tests", "tools", "examples", "docs", "bench", "noxfile.py"]
 
 
 def _tests(session: nox.Session, driver: str) -> None:
@@ -41,7 +42,7 @@ def tests_trio(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff on everything, including the sans-IO import bans on kalshi_core."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "src", "tests", "tools", "examples", "docs", "bench", "noxfile.py")
+    session.run("ruff", "check", *LINTED)
 
 
 @nox.session

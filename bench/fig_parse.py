@@ -21,7 +21,7 @@ from kalshi_python_sync.rest import RESTResponse
 from payloads import fills_page, orders_page, positions_page
 
 from kalshi_core import Response, builders
-from kalshi_core._json import BACKEND
+from kalshi_core.models._json import BACKEND
 
 N = 1000
 CASES = [

@@ -18,7 +18,7 @@ from _timing import interleave, summary
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from kalshi_core.credentials import Credentials
+from kalshi_core.wire.credentials import Credentials
 
 PATH = "/trade-api/v2/portfolio/balance"
 MESSAGE = f"1700000000000GET{PATH}".encode()

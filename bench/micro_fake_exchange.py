@@ -14,7 +14,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_core import Request
-from kalshi_core.credentials import Credentials, sign_request
+from kalshi_core.wire.credentials import Credentials, sign_request
 from kalshi_testing import FakeExchange
 
 TICKER = "BENCH-1"

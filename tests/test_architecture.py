@@ -14,7 +14,7 @@ import pytest
 import kalshi_async
 import kalshi_sync
 from kalshi_core import builders
-from kalshi_core._optable import OPERATIONS
+from kalshi_core._generated.optable import OPERATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 OPS = list(csv.DictReader((ROOT / "spec" / "operations.tsv").open(), delimiter="\t"))
@@ -72,7 +72,7 @@ def test_importing_the_core_imports_no_io_library() -> None:
 def test_drivers_know_no_endpoint() -> None:
     endpoint_words = re.compile(r"orders|portfolio|balance|markets|/exchange|order_id")
     for package in ("kalshi_sync", "kalshi_async"):
-        for path in (ROOT / "src" / package).glob("*.py"):
+        for path in (ROOT / package).rglob("*.py"):
             text = path.read_text()
             assert not endpoint_words.search(text), f"{path} mentions an endpoint"
 
@@ -98,4 +98,4 @@ def test_embedding_example_runs_over_h11_without_httpx() -> None:
 
 def test_packages_ship_py_typed() -> None:
     for package in ("kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing"):
-        assert (ROOT / "src" / package / "py.typed").exists()
+        assert (ROOT / package / "py.typed").exists()

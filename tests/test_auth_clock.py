@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kalshi_core import Credentials, errors
-from kalshi_core.retry import RetryPolicy
+from kalshi_core.policy.retry import RetryPolicy
 from kalshi_testing import ApiKey, FakeExchange, LoopbackServer
 
 from .conftest import Harness

@@ -17,8 +17,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalshi_core._compiled import compile_structure, compiles
-from kalshi_core._converter import DETAILED, FAST, StructureError, structure
 from kalshi_core.models import (
     BookSide,
     Fill,
@@ -29,6 +27,8 @@ from kalshi_core.models import (
     Order,
     OrderStatus,
 )
+from kalshi_core.models._compiled import compile_structure, compiles
+from kalshi_core.models._converter import DETAILED, FAST, StructureError, structure
 
 ORDER = {
     "order_id": "ee5a4f7c-0f6a-4a59-9f0b-1d2c3e4f5a6b",

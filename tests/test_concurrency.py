@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from kalshi_core import models
-from kalshi_core.ratelimit import RateLimiter
+from kalshi_core.policy.ratelimit import RateLimiter
 from kalshi_testing import ApiKey, FakeExchange, FakeRateLimits, LoopbackServer
 
 from .conftest import MARKET, Harness

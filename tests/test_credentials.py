@@ -11,8 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import kalshi_async
 import kalshi_sync
-from kalshi_core import Credentials, builders, environments
-from kalshi_core.credentials import load_private_key
+from kalshi_core import Credentials, builders
+from kalshi_core.wire import environments
+from kalshi_core.wire.credentials import load_private_key
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PEM = KEY.private_bytes(

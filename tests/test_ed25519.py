@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kalshi_core import errors
-from kalshi_core.credentials import Credentials, Ed25519Signer, signing_message
+from kalshi_core.wire.credentials import Credentials, Ed25519Signer, signing_message
 from kalshi_testing import FakeExchange, LoopbackServer, mock_transport
 
 from .conftest import Harness

@@ -19,8 +19,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from kalshi_core import Credentials, errors
-from kalshi_core.idempotency import is_recovered
-from kalshi_core.retry import GiveUp, Recover, Resend, RetryPolicy
+from kalshi_core.policy.idempotency import is_recovered
+from kalshi_core.policy.retry import GiveUp, Recover, Resend, RetryPolicy
 from kalshi_testing import ApiKey, FakeExchange, Fault, FaultPlan, LoopbackServer
 
 from .conftest import MARKET, Harness

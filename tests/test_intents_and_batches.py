@@ -273,8 +273,8 @@ def test_run_plan_drives_a_v1_split(harness: Harness) -> None:
 
 
 def test_conveniences_do_not_shadow_operations() -> None:
-    from kalshi_core._conveniences import Conveniences
-    from kalshi_core._optable import OPERATIONS
+    from kalshi_core._generated.optable import OPERATIONS
+    from kalshi_core.surface.conveniences import Conveniences
 
     added = {name for name in vars(Conveniences) if not name.startswith("_")}
     assert added == {

@@ -9,8 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
-from kalshi_core import Response, _json, builders, errors
-from kalshi_core._converter import unstructure
+from kalshi_core import Response, builders, errors
+from kalshi_core.models import _json
+from kalshi_core.models._converter import unstructure
 
 from .test_models import CURRENT_ORDER, LEGACY_ORDER
 

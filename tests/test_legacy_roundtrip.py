@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kalshi_core import models as m
-from kalshi_core._converter import structure, unstructure
+from kalshi_core.models._converter import structure, unstructure
 
 SEED_ORDER = {
     "order_id": "ee2d7a4f-0f3a-4b7e-9d3c-2c5e2f1a9b10",

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kalshi_core import Response, builders, errors, models
-from kalshi_core._converter import structure, unstructure
+from kalshi_core.models._converter import structure, unstructure
 
 # Spec 3.31's Order, every field, as the spec's examples write them.
 CURRENT_ORDER: dict[str, Any] = {
@@ -220,7 +220,7 @@ def test_any_body_yields_a_model_or_our_own_error(body: bytes, status: int) -> N
 
 
 def test_structure_error_names_the_path() -> None:
-    from kalshi_core._converter import StructureError
+    from kalshi_core.models._converter import StructureError
 
     with pytest.raises(StructureError, match="fill_count_fp"):
         structure({"orders": [{"fill_count_fp": "abc"}]}, models.GetOrdersResponse)

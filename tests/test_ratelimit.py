@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from kalshi_core import builders, errors, models
-from kalshi_core.ratelimit import DEFAULT_COSTS, PER_ITEM_COSTS, TIERS, RateLimiter
+from kalshi_core.policy.ratelimit import DEFAULT_COSTS, PER_ITEM_COSTS, TIERS, RateLimiter
 from kalshi_testing import ApiKey, FakeExchange, FakeRateLimits, LoopbackServer
 
 from .conftest import MARKET, Harness

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from kalshi_core import Call, Response, builders, errors, models
-from kalshi_core.clock import ClockOffset
-from kalshi_core.idempotency import OrderLookup, is_idempotent, is_recovered
-from kalshi_core.retry import (
+from kalshi_core.policy.clock import ClockOffset
+from kalshi_core.policy.idempotency import OrderLookup, is_idempotent, is_recovered
+from kalshi_core.policy.retry import (
     GIVE_UP,
     Failure,
     Recover,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kalshi_core import Credentials, errors
-from kalshi_core.retry import RetryPolicy
+from kalshi_core.policy.retry import RetryPolicy
 from kalshi_testing import ApiKey, FakeExchange, Fault, FaultPlan, LoopbackServer
 
 from .conftest import Harness

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kalshi_core._optable import OPERATIONS
+from kalshi_core._generated.optable import OPERATIONS
 
 from .conftest import Harness
 from .scripted import Scripted, scripted_client

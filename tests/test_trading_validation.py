@@ -1,7 +1,7 @@
 """Client-side validation of order writes: every rule names the field, nothing is sent.
 
 Rules come from spec 3.31 (V2 writes), spec 3.13 and the seeds (V1 writes, batches of 20),
-as ``kalshi_core/_rules.py`` lists them.
+as ``kalshi_core/wire/rules.py`` lists them.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from kalshi_core import Request
-from kalshi_core.credentials import Credentials, sign_request
+from kalshi_core.wire.credentials import Credentials, sign_request
 from kalshi_testing import ApiKey, FakeExchange
 
 from .conftest import MARKET

@@ -1,0 +1,444 @@
+"""The async driver: runs the core's calls over ``httpx.AsyncClient``.
+
+This module is the source of ``kalshi_sync/_client.py``, which ``tools/unasync.py`` generates
+from it; edit this one. It knows no endpoint: every operation comes from
+``kalshi_core.Surface`` and reaches the network through ``_run``, whose loop only sleeps and
+sends. Every decision (retry, wait for the rate limiter, clock correction, exactly-once
+recovery) is made by a sans-IO policy in ``kalshi_core``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import ssl
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from kalshi_core import Call, Credentials, Response, Surface
+from kalshi_core.errors import (
+    APITimeoutError,
+    ConnectError,
+    ConnectionClosedError,
+    KalshiError,
+    TransportError,
+)
+from kalshi_core.policy.clock import ClockOffset
+from kalshi_core.policy.idempotency import Lookup, recovery_after_decode_error
+from kalshi_core.policy.ratelimit import RateLimiter, discovery_calls
+from kalshi_core.policy.retry import (
+    GIVE_UP,
+    Attempt,
+    Failure,
+    Recover,
+    Resend,
+    RetryPolicy,
+    RetryState,
+)
+from kalshi_core.surface.bound import AsyncRunner
+from kalshi_core.wire.credentials import PrivateKeyInput
+from kalshi_core.wire.environments import resolve_base_url
+from kalshi_core.wire.values import redacted_headers
+
+from . import _backend
+
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "AsyncClient"]
+
+T = TypeVar("T")
+
+#: Connect 5 s; read, write and pool 10 s.
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0, pool=10.0)
+#: At most 100 connections, all of which may be kept alive (idle ones close after 30 s). Keeping
+#: fewer alive than the pool holds makes a burst churn connections: httpx closes the idle
+#: surplus before handing connections to queued requests, which then open new ones.
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0
+)
+
+logger = logging.getLogger("kalshi")
+_DEBUG = logging.DEBUG
+_UNSET: Any = object()
+
+RateLimitSetting = str | RateLimiter | None
+
+
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client this module creates: building one costs
+    tens of milliseconds (it loads the CA bundle), and a context is safe to share."""
+    return httpx.create_ssl_context()
+
+
+def _limiter_from(setting: RateLimitSetting | bool) -> RateLimiter | None:
+    if setting is None or setting is False:
+        return None
+    if isinstance(setting, RateLimiter):
+        return setting
+    if isinstance(setting, str):
+        return RateLimiter.for_tier(setting)
+    raise TypeError("rate_limit must be a tier name, a RateLimiter, or None to switch it off")
+
+
+def _failure(
+    exc: httpx.TransportError, method: str, path: str
+) -> tuple[Failure | None, KalshiError]:
+    """The core's name for a transport failure, and the SDK exception that reports it."""
+    name = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        phase = {
+            httpx.ConnectTimeout: "connect",
+            httpx.ReadTimeout: "read",
+            httpx.WriteTimeout: "write",
+            httpx.PoolTimeout: "pool",
+        }.get(type(exc), "read")
+        error = APITimeoutError(f"{phase} timeout ({name})", method=method, path=path, phase=phase)
+        return (Failure.NOT_SENT if phase in ("connect", "pool") else Failure.TIMEOUT), error
+    if isinstance(exc, httpx.ConnectError):
+        return Failure.NOT_SENT, ConnectError(
+            f"connection failed ({name}: {exc})", method=method, path=path
+        )
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return Failure.DISCONNECTED, ConnectionClosedError(
+            f"connection closed ({name}: {exc})", method=method, path=path
+        )
+    return None, TransportError(f"{name}: {exc}", method=method, path=path)
+
+
+class AsyncClient(Surface, AsyncRunner):
+    """A Kalshi Trade API v2 client; every operation is a method named by its operationId.
+
+    Without ``key_id``/``private_key`` (or ``credentials``) only public endpoints work.
+    ``base_url`` (or ``env``: ``"production"``, ``"demo"``...) picks the environment;
+    production is the default. Hand it your own ``http_client`` or ``transport`` to route
+    through a proxy, a mock or a test exchange; a client it did not create is not closed by it.
+
+    Transport options: ``timeout`` (seconds, or an ``httpx.Timeout`` with connect/read/write/
+    pool), ``max_retries`` (retries after the first attempt) or a whole ``retry`` policy,
+    ``limits`` (the connection pool), ``rate_limit`` (a tier name, a ``RateLimiter``, or
+    ``None`` to switch the client-side limiter off; ``"basic"`` by default), ``on_attempt``
+    (called with an ``Attempt`` after every attempt) and ``clock`` (Unix seconds for
+    signatures; tests pin it). ``with_options`` returns a copy with other options that shares
+    the connection pool, the limiter and the clock correction.
+    """
+
+    def __init__(
+        self,
+        *,
+        key_id: str | None = None,
+        private_key: PrivateKeyInput | None = None,
+        private_key_password: str | bytes | None = None,
+        credentials: Credentials | None = None,
+        base_url: str | None = None,
+        env: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        rate_limit: RateLimitSetting = "basic",
+        on_attempt: Callable[[Attempt], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._owns_http = False
+        self._closed = True
+        if credentials is None and (key_id is not None or private_key is not None):
+            if key_id is None or private_key is None:
+                raise ValueError("pass both key_id and private_key, or neither")
+            credentials = Credentials(key_id, private_key, password=private_key_password)
+        self._credentials = credentials
+        self.base_url = resolve_base_url(base_url, env)
+        self._timeout = timeout
+        policy = retry or RetryPolicy()
+        if max_retries is not None:
+            policy = policy.with_max_retries(max_retries)
+        self._retry = policy
+        self._limiter = _limiter_from(rate_limit)
+        self._limit_lock = _backend.ThreadLock()
+        self._offset = ClockOffset()
+        self._on_attempt = on_attempt
+        self._clock = clock
+        self._parent: AsyncClient | None = None
+        if http_client is None:
+            http_client = httpx.AsyncClient(
+                transport=transport or _backend.default_transport(limits, _ssl_context()),
+                timeout=timeout,
+                limits=limits,
+            )
+            self._owns_http = True
+        elif transport is not None:
+            raise ValueError("pass http_client or transport, not both")
+        self._http = http_client
+        # Requests in flight never outnumber the pool's connections (see _backend.Slots).
+        self._slots = _backend.Slots(limits.max_connections or 100)
+        self._closed = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> AsyncClient:
+        """A client configured from ``KALSHI_API_KEY_ID``, ``KALSHI_PRIVATE_KEY_PATH`` or
+        ``KALSHI_PRIVATE_KEY`` (PEM text), ``KALSHI_PRIVATE_KEY_PASSWORD``, and
+        ``KALSHI_BASE_URL`` or ``KALSHI_ENV``. Keyword arguments override the environment."""
+        env = os.environ if environ is None else environ
+        kwargs.setdefault("credentials", Credentials.from_env(env))
+        kwargs.setdefault("base_url", env.get("KALSHI_BASE_URL") or None)
+        kwargs.setdefault("env", env.get("KALSHI_ENV") or None)
+        return cls(**kwargs)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = _UNSET,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimitSetting = _UNSET,
+        on_attempt: Callable[[Attempt], None] | None = _UNSET,
+    ) -> AsyncClient:
+        """A cheap copy with other per-call options, sharing this client's connection pool,
+        rate limiter and clock correction (``client.with_options(timeout=2).get_fills()``).
+        Closing the copy does nothing; close the original."""
+        new = object.__new__(type(self))
+        state = {k: v for k, v in self.__dict__.items() if k.startswith("_")}
+        new.__dict__.update(state)
+        new.base_url = self.base_url
+        new._owns_http = False
+        new._parent = self
+        if timeout is not _UNSET:
+            new._timeout = timeout
+        if retry is not None:
+            new._retry = retry
+        if max_retries is not None:
+            new._retry = new._retry.with_max_retries(max_retries)
+        if rate_limit is not _UNSET:
+            new._limiter = _limiter_from(rate_limit)
+        if on_attempt is not _UNSET:
+            new._on_attempt = on_attempt
+        return new
+
+    @property
+    def credentials(self) -> Credentials | None:
+        return self._credentials
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The client-side limiter (``None`` when switched off)."""
+        return self._limiter
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds added to the local clock when signing (learned from the server's Date)."""
+        return self._offset.offset
+
+    def rate_limit_levels(self) -> dict[str, float] | None:
+        """The limiter's current token levels ``{"read": ..., "write": ...}`` (``None`` if off)."""
+        limiter = self._limiter
+        if limiter is None:
+            return None
+        with self._limit_lock:
+            return limiter.levels(time.monotonic())
+
+    async def configure_rate_limits(self) -> RateLimiter | None:
+        """Fetch the account's budgets and endpoint costs (``GetAccountApiLimits``,
+        ``GetAccountEndpointCosts``) and adopt them in the limiter; returns it."""
+        limiter = self._limiter
+        if limiter is None:
+            return None
+        limits_call, costs_call = discovery_calls()
+        limits = await self._run(limits_call)
+        costs = await self._run(costs_call)
+        with self._limit_lock:
+            limiter.configure(limits, costs)
+        return limiter
+
+    def __repr__(self) -> str:
+        key = self._credentials.key_id if self._credentials else None
+        return f"{type(self).__name__}(base_url={self.base_url!r}, key_id={key!r})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"{type(self).__name__} holds credentials and sockets; cannot be pickled")
+
+    async def _run(self, call: Call[T]) -> T:
+        """Send ``call`` until it succeeds or the retry policy gives up; parse the answer."""
+        limiter = self._limiter
+        offset = self._offset
+        state: RetryState | None = None
+        attempt = 0
+        while True:
+            if limiter is not None:
+                with self._limit_lock:
+                    wait = limiter.acquire(call, time.monotonic())
+                if wait > 0.0:
+                    await _backend.sleep(wait)
+            attempt += 1
+            response: Response | None = None
+            failure: Failure | None = None
+            error: KalshiError | None = None
+            slots = self._slots
+            if not slots.try_acquire():
+                await slots.acquire()
+            try:
+                # Signed only once a connection slot is ours, so the timestamp is fresh.
+                signed_at = offset.now(self._clock())
+                request = call.to_request(self.base_url, self._credentials, signed_at)
+                started = time.monotonic()
+                try:
+                    answer = await self._http.request(
+                        request.method,
+                        request.url,
+                        headers=request.headers,
+                        content=request.body or None,
+                        timeout=self._timeout,
+                    )
+                except httpx.TransportError as exc:
+                    failure, error = _failure(exc, request.method, call.path)
+                else:
+                    response = Response(
+                        status=answer.status_code,
+                        headers=tuple(answer.headers.multi_items()),
+                        body=answer.content,
+                    )
+                    if not offset.sampled:
+                        offset.observe(response.header("date"), self._clock())
+                latency = time.monotonic() - started
+            finally:
+                slots.release()
+            if response is not None and 200 <= response.status < 300:
+                if self._on_attempt is not None or logger.isEnabledFor(_DEBUG):
+                    self._observe(request, response, None, attempt, latency, None)
+                try:
+                    result = call.parse(response)
+                except KalshiError as exc:
+                    exc.attempts = attempt
+                    # A create the exchange accepted but answered unreadably: find the order.
+                    first = state.first_sent if state is not None else signed_at
+                    unreadable = recovery_after_decode_error(call, exc, first)
+                    if unreadable is None:
+                        raise
+                    recovered: T = await self._recover_or_raise(unreadable, exc)
+                    return recovered
+                if state is not None:
+                    repair = state.after_success(result)
+                    if repair is not None:
+                        repaired: T = await self._recover(repair.lookup)
+                        return repaired
+                return result
+            if state is None:
+                state = self._retry.start(call, signed_at, offset)
+            if response is not None:
+                decision = state.next(response, self._clock())
+            elif failure is not None:
+                decision = state.next(failure, self._clock())
+            else:
+                decision = GIVE_UP
+            if limiter is not None and response is not None and response.status == 429:
+                with self._limit_lock:
+                    limiter.penalize(call, time.monotonic())
+            self._observe(request, response, error, attempt, latency, decision)
+            if isinstance(decision, Resend):
+                if decision.delay > 0.0:
+                    await _backend.sleep(decision.delay)
+                continue
+            if isinstance(decision, Recover):
+                logger.info(
+                    "%s %s: an earlier attempt reached the exchange; recovering its result",
+                    request.method,
+                    call.path,
+                )
+                looked_up: T = await self._recover(decision.lookup)
+                return looked_up
+            if response is not None:
+                try:
+                    call.parse(response)
+                except KalshiError as exc:
+                    exc.attempts = attempt
+                    raise
+            assert error is not None
+            error.attempts = attempt
+            raise error
+
+    async def _recover(self, lookup: Lookup[T]) -> T:
+        """Run a recovery lookup's calls and return the answer it synthesises."""
+        while (lookup_call := lookup.next_call()) is not None:
+            lookup.feed(await self._run(lookup_call))
+        return lookup.result()
+
+    async def _recover_or_raise(self, lookup: Lookup[T], error: KalshiError) -> T:
+        """``_recover``, raising ``error`` instead if the lookup fails or finds nothing."""
+        try:
+            return await self._recover(lookup)
+        except KalshiError:
+            raise error from None
+
+    def _observe(
+        self,
+        request: Any,
+        response: Response | None,
+        error: BaseException | None,
+        attempt: int,
+        latency: float,
+        decision: Any,
+    ) -> None:
+        """Log the attempt (headers redacted) and call the ``on_attempt`` hook."""
+        status = response.status if response is not None else None
+        level = _DEBUG if decision is None or not isinstance(decision, Resend) else logging.INFO
+        if logger.isEnabledFor(level):
+            outcome = status if status is not None else type(error).__name__
+            note = (
+                f"; retrying in {decision.delay:.3f}s ({decision.reason})"
+                if isinstance(decision, Resend)
+                else ""
+            )
+            logger.log(
+                level,
+                "%s %s -> %s (attempt %d, %.1f ms)%s",
+                request.method,
+                request.path,
+                outcome,
+                attempt,
+                latency * 1000,
+                note,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "attempt": attempt,
+                    "latency": latency,
+                    "headers": redacted_headers(request.headers),
+                },
+            )
+        hook = self._on_attempt
+        if hook is not None:
+            hook(Attempt(request, response, error, attempt, latency, decision))
+
+    async def aclose(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_http:
+                await self._http.aclose()
+
+    def __del__(self) -> None:
+        if getattr(self, "_owns_http", False) and not getattr(self, "_closed", True):
+            warnings.warn(
+                f"{type(self).__name__} was garbage-collected without being closed; use it as a "
+                "context manager or call aclose()",
+                ResourceWarning,
+                stacklevel=2,
+                source=self,
+            )
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,78 @@
+"""Turning an error response into the matching exception, whatever shape Kalshi used.
+
+Shapes seen from Kalshi: ``{"error": {"code", "message", "details", "service"}}``,
+``{"error": "too many requests"}`` (429), a flat ``{"code", "message", "details"}``,
+``{"msg": ...}``, and bodies that are not JSON at all (an HTML page from a proxy).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kalshi_core.errors import APIStatusError, status_error_class
+from kalshi_core.wire.values import Response
+
+__all__ = ["error_fields", "error_from_response"]
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def error_fields(data: Any) -> dict[str, str | None]:
+    """``code``, ``message``, ``details`` and ``service`` from any of Kalshi's error shapes."""
+    out: dict[str, str | None] = {"code": None, "message": None, "details": None, "service": None}
+    if not isinstance(data, dict):
+        return out
+    inner = data.get("error")
+    if isinstance(inner, dict):
+        source: dict[str, Any] = inner
+    elif isinstance(inner, str):
+        out["message"] = inner
+        source = data
+    else:
+        source = data
+    out["code"] = out["code"] or _text(source.get("code"))
+    out["message"] = out["message"] or _text(source.get("message") or source.get("msg"))
+    out["details"] = _text(source.get("details"))
+    out["service"] = _text(source.get("service"))
+    return out
+
+
+def error_from_response(
+    response: Response, method: str, path: str, data: Any = None
+) -> APIStatusError:
+    """The exception for an error response (or a 2xx body that carries an ``error``)."""
+    body: Any = data
+    if body is None:
+        try:
+            body = json.loads(response.body) if response.body else None
+        except (ValueError, UnicodeDecodeError):
+            body = response.body[:500].decode("utf-8", "replace")
+    fields = error_fields(body)
+    if fields["message"] is None and isinstance(body, str) and body.strip():
+        snippet = " ".join(body.split())[:200]
+        fields["message"] = f"non-JSON error body: {snippet}"
+    request_id = None
+    for name in _REQUEST_ID_HEADERS:
+        request_id = response.header(name)
+        if request_id:
+            break
+    cls = (
+        status_error_class(response.status, fields["code"], fields["details"])
+        if response.status >= 400
+        else APIStatusError
+    )
+    return cls(
+        status=response.status,
+        method=method,
+        path=path,
+        request_id=request_id,
+        body=body,
+        **fields,
+    )
