@@ -134,6 +134,7 @@ class T:
     min_items: int | None = None
     max_items: int | None = None
     number: bool = False  # a decimal sent as a JSON number (``type: number``), not a string
+    timestamp: bool = False  # an integer ``*_ts`` field: Unix seconds
 
 
 @dataclass
@@ -183,7 +184,12 @@ class Generator:
                 return T("decimal", money="count")
             return T("str")
         if typ == "integer":
-            return T("int", minimum=s.get("minimum"), maximum=s.get("maximum"))
+            return T(
+                "int",
+                minimum=s.get("minimum"),
+                maximum=s.get("maximum"),
+                timestamp=fname.endswith("_ts"),
+            )
         if typ == "number":
             return T("decimal", number=True)
         if typ == "boolean":
@@ -476,6 +482,8 @@ class Generator:
             args.append(f"item={self.spec_expr(t.item)}")
         if t.money:
             args.append(f"money={t.money!r}")
+        if t.timestamp:
+            args.append("timestamp=True")
         for attr in ("minimum", "maximum", "min_items", "max_items"):
             v = getattr(t, attr)
             if v is not None:
@@ -547,7 +555,9 @@ class Generator:
         if t.kind == "dict":
             return "Mapping[str, Any]"
         if t.kind == "datetime":
-            return "datetime"
+            return "DateTimeInput"
+        if t.kind == "int" and t.timestamp:
+            return "TimestampInput"
         if t.kind == "any":
             return "Any"
         return t.kind
@@ -563,12 +573,11 @@ class Generator:
             '"""\n',
             "from __future__ import annotations\n",
             "from collections.abc import Mapping, Sequence",
-            "from datetime import datetime",
             "from typing import Any\n",
             "from kalshi_core._generated import optable as ops",
             "from kalshi_core import models as m",
             "from kalshi_core.wire.call import Call, make_call",
-            "from kalshi_core.wire.validate import DecimalInput\n",
+            "from kalshi_core.wire.validate import DateTimeInput, DecimalInput, TimestampInput\n",
             "__all__ = [",
         ]
         out += [f'    "{op["name"]}",' for op in ops]
