@@ -106,7 +106,7 @@ def test_integer_timestamps_refuse_milliseconds_naive_and_junk(given: Any, messa
 
 
 def test_a_body_timestamp_inside_a_batch_is_converted_and_named() -> None:
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="legacy"):
         call = builders.batch_create_orders(
             orders=[
                 {
@@ -120,7 +120,8 @@ def test_a_body_timestamp_inside_a_batch_is_converted_and_named() -> None:
             ]
         )
     assert _body(call)["orders"][0]["expiration_ts"] == NEW_YEAR
-    with pytest.warns(DeprecationWarning), pytest.raises(errors.ValidationError) as info:
+    legacy = pytest.warns(DeprecationWarning, match="legacy")
+    with legacy, pytest.raises(errors.ValidationError) as info:
         builders.batch_create_orders(
             orders=[
                 {
