@@ -271,8 +271,8 @@ class AsyncClient(Surface, AsyncRunner):
     def with_raw_response(self) -> _raw.AsyncRawView:
         """Every operation, answering a ``RawResponse`` (status, headers, request id, body,
         elapsed time, attempts, and the parsed model as ``.parsed``) instead of the model:
-        ``raw = await client.with_raw_response.get_balance()``. Per-call options apply as
-        usual (``client.with_options(timeout=2).with_raw_response.get_fills()``)."""
+        ``raw = await client.with_raw_response.<operation>(...)``. Per-call options apply
+        as usual (``client.with_options(timeout=2).with_raw_response.<operation>(...)``)."""
         return _raw.AsyncRawView(self)
 
     async def _run(self, call: Call[T]) -> T:
@@ -395,12 +395,10 @@ class AsyncClient(Surface, AsyncRunner):
             return result, _NOTHING, _NO_REQUEST, 0.0, attempts, True
         return result, last[1], last[2], last[3], attempts, True
 
-    async def _recover_or_raise(
-        self, lookup: Lookup[T], error: KalshiError, attempts: int
-    ) -> _Exchange:
+    async def _recover_or_raise(self, lookup: Lookup[T], error: KalshiError, n: int) -> _Exchange:
         """``_recover``, raising ``error`` instead if the lookup fails or finds nothing."""
         try:
-            return await self._recover(lookup, attempts)
+            return await self._recover(lookup, n)
         except KalshiError:
             raise error from None
 

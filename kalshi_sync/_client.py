@@ -272,8 +272,8 @@ class Client(Surface, SyncRunner):
     def with_raw_response(self) -> _raw.SyncRawView:
         """Every operation, answering a ``RawResponse`` (status, headers, request id, body,
         elapsed time, attempts, and the parsed model as ``.parsed``) instead of the model:
-        ``raw = client.with_raw_response.get_balance()``. Per-call options apply as
-        usual (``client.with_options(timeout=2).with_raw_response.get_fills()``)."""
+        ``raw = client.with_raw_response.<operation>(...)``. Per-call options apply
+        as usual (``client.with_options(timeout=2).with_raw_response.<operation>(...)``)."""
         return _raw.SyncRawView(self)
 
     def _run(self, call: Call[T]) -> T:
@@ -396,12 +396,10 @@ class Client(Surface, SyncRunner):
             return result, _NOTHING, _NO_REQUEST, 0.0, attempts, True
         return result, last[1], last[2], last[3], attempts, True
 
-    def _recover_or_raise(
-        self, lookup: Lookup[T], error: KalshiError, attempts: int
-    ) -> _Exchange:
+    def _recover_or_raise(self, lookup: Lookup[T], error: KalshiError, n: int) -> _Exchange:
         """``_recover``, raising ``error`` instead if the lookup fails or finds nothing."""
         try:
-            return self._recover(lookup, attempts)
+            return self._recover(lookup, n)
         except KalshiError:
             raise error from None
 

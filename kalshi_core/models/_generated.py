@@ -85,6 +85,8 @@ __all__ = [
     "CancelOrderV2Response",
     "CreateApiKeyRequest",
     "CreateApiKeyResponse",
+    "CreateFCMPositionTransferRequest",
+    "CreateFCMPositionTransferResponse",
     "CreateFCMSubtraderRequest",
     "CreateFCMSubtraderResponse",
     "CreateMarketInMultivariateEventCollectionRequest",
@@ -927,6 +929,24 @@ class CreateApiKeyResponse(Model):
 
     api_key_id: str | None = None
     warning: str | None = None
+
+
+@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+class CreateFCMPositionTransferRequest(Model):
+    """The CreateFCMPositionTransferRequest schema."""
+
+    source_subtrader_id: str | None = None
+    target_subtrader_id: str | None = None
+    market_ticker: str | None = None
+    position_centicount: int | None = None
+    price_centicents: int | None = None
+
+
+@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+class CreateFCMPositionTransferResponse(Model):
+    """The CreateFCMPositionTransferResponse schema."""
+
+    position_transfer_id: str | None = None
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1969,6 +1989,7 @@ class IntraExchangeInstanceTransferRequest(Model):
     destination_exchange_shard: int | None = None
     source_subaccount: int | None = None
     destination_subaccount: int | None = None
+    client_transfer_id: str | None = None
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2226,6 +2247,8 @@ class MultivariateEventCollection(Model):
     size_min: int | None = None
     size_max: int | None = None
     functional_description: str | None = None
+    price_level_structure: str | None = None
+    price_ranges: list[PriceRange] | None = None
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
