@@ -86,7 +86,7 @@ def test_client_from_env_picks_environment(cls: type, tmp_path: Path) -> None:
     assert client.credentials.key_id == "id-1"
     url = "http://127.0.0.1:9/trade-api/v2"
     assert cls.from_env({**env, "KALSHI_BASE_URL": url}).base_url == url
-    assert cls.from_env({}).credentials is None
+    assert cls.from_env({}, public=True).credentials is None
     assert cls().base_url == environments.PRODUCTION
     with pytest.raises(ValueError, match="unknown Kalshi environment"):
         cls(env="staging")
