@@ -232,7 +232,8 @@ def path_segment(value: Any, name: str) -> str:
     ``\\``, spaces, controls, non-ASCII), so the value can never end its segment. ``.`` and
     ``..`` (which ``httpx`` and servers remove as dot segments, turning a cancel of order ``.``
     into a cancel-all) and the empty string are refused with a ``ValidationError`` naming the
-    parameter: no real id or ticker is one of them.
+    parameter, and so are they padded with spaces (a server may strip them): no real id or
+    ticker is one of them.
     """
     text = str(value)
     if text in _DOT_SEGMENTS or text.strip() in _DOT_SEGMENTS:
