@@ -156,9 +156,12 @@ def _mirror(src: Path, dst: Path) -> None:
         shutil.copy2(path, target)
     if dst.exists():
         for path in dst.rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts:
-                if path.relative_to(dst) not in wanted:
-                    path.unlink()
+            if (
+                path.is_file()
+                and "__pycache__" not in path.parts
+                and path.relative_to(dst) not in wanted
+            ):
+                path.unlink()
 
 
 def _pyproject(group: Group) -> str:
