@@ -407,8 +407,8 @@ class AsyncClient(Surface, AsyncRunner):
     def with_raw_response(self) -> _raw.AsyncRawView:
         """Every operation, answering a ``RawResponse`` (status, headers, request id, body,
         elapsed time, attempts, and the parsed model as ``.parsed``) instead of the model:
-        ``raw = await client.with_raw_response.get_balance()``. Per-call options apply as
-        usual (``client.with_options(timeout=2).with_raw_response.get_fills()``)."""
+        ``raw = await client.with_raw_response.get_exchange_status()``. Per-call options
+        apply as usual (``client.with_options(timeout=2).with_raw_response...``)."""
         return _raw.AsyncRawView(self)
 
     async def _run(self, call: Call[T]) -> T:

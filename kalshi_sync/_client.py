@@ -408,8 +408,8 @@ class Client(Surface, SyncRunner):
     def with_raw_response(self) -> _raw.SyncRawView:
         """Every operation, answering a ``RawResponse`` (status, headers, request id, body,
         elapsed time, attempts, and the parsed model as ``.parsed``) instead of the model:
-        ``raw = client.with_raw_response.get_balance()``. Per-call options apply as
-        usual (``client.with_options(timeout=2).with_raw_response.get_fills()``)."""
+        ``raw = client.with_raw_response.get_exchange_status()``. Per-call options
+        apply as usual (``client.with_options(timeout=2).with_raw_response...``)."""
         return _raw.SyncRawView(self)
 
     def _run(self, call: Call[T]) -> T:
