@@ -29,6 +29,7 @@ WORDS = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "aclose": "close",
+    "aiter_raw": "iter_raw",
     "kalshi_async": "kalshi_sync",
     "async": "sync",
 }
