@@ -468,3 +468,29 @@ def test_models_built_in_python_dump_their_fields() -> None:
     }
     assert type(market.to_dict()["status"]) is str
     assert json.loads(market.to_json()) == market.to_dict()
+
+
+def test_websocket_messages_keep_unknown_keys_and_go_back_out() -> None:
+    """The stream's message models share the base and the converter: the same accessor and
+    the same round trip, at every level of a frame."""
+    from kalshi_core.stream.messages import parse_message
+
+    frame = {
+        "type": "orderbook_snapshot",
+        "sid": 2,
+        "seq": 1,
+        "frame_hint": "new",
+        "msg": {
+            "market_ticker": "KXHIGHNY-26JAN12-T40",
+            "market_id": "mkt-1",
+            "yes_dollars_fp": [["0.3700", "120.00"], ["0.3600", "40.00"]],
+            "no_dollars_fp": [],
+            "depth_hint": 2,
+        },
+    }
+    message = parse_message(json.dumps(frame))
+    assert message.extra_fields == {"frame_hint": "new"}
+    assert message.msg.extra_fields == {"depth_hint": 2}
+    assert message.msg.yes_dollars_fp[0] == [Decimal("0.37"), Decimal("120")]
+    assert message.to_dict() == frame
+    assert json.loads(message.to_json()) == frame
