@@ -14,5 +14,6 @@ received (with any change made since), ``raw_json(model)`` the decoded object it
 from kalshi_core.models._base import BatchAnswer, Model, TolerantEnum, raw_json
 from kalshi_core.models._generated import *  # noqa: F403
 from kalshi_core.models._generated import __all__ as _generated_all
+from kalshi_core.models.frames import to_dataframe
 
-__all__ = ["BatchAnswer", "Model", "TolerantEnum", "raw_json", *_generated_all]
+__all__ = ["BatchAnswer", "Model", "TolerantEnum", "raw_json", "to_dataframe", *_generated_all]
