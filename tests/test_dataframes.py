@@ -36,7 +36,7 @@ def test_page_becomes_one_row_per_record_with_exact_money() -> None:
     assert frame["side"].tolist() == ["no", "yes"]
     assert type(frame["side"][0]) is str
     assert frame["price"][0] == Decimal("0.44")
-    assert frame.dtypes["count_fp"] == object
+    assert frame.dtypes["count_fp"] == "object"
 
 
 def test_pages_with_several_lists_need_a_name() -> None:

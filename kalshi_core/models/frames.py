@@ -1,4 +1,4 @@
-"""Records to a pandas ``DataFrame`` (the ``pandas`` extra: ``pip install kalshi-trade-sdk[pandas]``).
+"""Records to a pandas ``DataFrame`` (the ``pandas`` extra).
 
 ``to_dataframe(records)`` takes models (a page's list, ``client.get_fills.items(...)``, any
 iterable) or one page (its list of records, or the list ``list_name`` names) and returns one row
@@ -33,7 +33,8 @@ def _pandas() -> Any:
 
 
 def _records_of(page: Model, list_name: str | None) -> list[Any]:
-    lists = [a.name for a in attrs.fields(type(page)) if isinstance(getattr(page, a.name), list)]
+    fields: Any = attrs.fields(type(page))  # type: ignore[arg-type]
+    lists = [a.name for a in fields if isinstance(getattr(page, a.name), list)]
     if list_name is None:
         if len(lists) != 1:
             raise ValueError(
@@ -71,7 +72,8 @@ def to_dataframe(records: Iterable[Any] | Model, *, list_name: str | None = None
         if not isinstance(record, Model):
             raise TypeError(f"expected models, got {type(record).__name__}")
         row: dict[str, Any] = {}
-        for field in attrs.fields(type(record)):
+        declared: Any = attrs.fields(type(record))  # type: ignore[arg-type]
+        for field in declared:
             value = getattr(record, field.name)
             if value is not None:
                 columns.setdefault(field.name)
