@@ -494,3 +494,53 @@ def test_websocket_messages_keep_unknown_keys_and_go_back_out() -> None:
     assert message.msg.yes_dollars_fp[0] == [Decimal("0.37"), Decimal("120")]
     assert message.to_dict() == frame
     assert json.loads(message.to_json()) == frame
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json_leaf = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+_json_value = st.recursive(
+    _json_leaf,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_money = st.decimals(min_value=0, max_value=10**6, places=4, allow_nan=False, allow_infinity=False)
+_times = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+
+
+@st.composite
+def _orders(draw: st.DrawFn) -> dict[str, Any]:
+    stamp = draw(_times).isoformat()
+    out: dict[str, Any] = {
+        "order_id": draw(st.uuids()).hex,
+        "status": draw(st.sampled_from(["resting", "canceled", "executed", "new_status"])),
+        "yes_price_dollars": str(draw(_money)),
+        "yes_price": draw(st.integers(1, 99)),
+        "created_time": draw(st.sampled_from([stamp, stamp.replace("+00:00", "Z")])),
+        "expiration_time": None,
+        "cancel_order_on_pause": draw(st.booleans()),
+    }
+    keys = draw(st.permutations(sorted(out)))
+    dropped = draw(st.sets(st.sampled_from(keys)))
+    order = {k: out[k] for k in keys if k not in dropped}
+    unknown = draw(st.dictionaries(st.text(min_size=1, max_size=6), _json_value, max_size=3))
+    order.update({f"x_{k}": v for k, v in unknown.items()})
+    return order
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_orders() | st.none(), max_size=5), _json_value)
+def test_any_page_with_unknown_keys_and_nulls_goes_back_out_as_received(
+    orders: list[Any], extra: Any
+) -> None:
+    body = {"orders": orders, "cursor": "", "x_extra": extra}
+    sent = json.loads(json.dumps(body))
+    page = structure(body, m.GetOrdersResponse)
+    assert page.to_dict() == sent
+    assert json.loads(page.to_json()) == sent
+    assert page.extra_fields == {"x_extra": extra}

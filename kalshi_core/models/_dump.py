@@ -381,7 +381,10 @@ def dumps(model: Any, *, indent: int | None = None) -> str:
     """``dump(model)`` as JSON text (orjson when installed and no ``indent`` is asked for)."""
     data = dump(model)
     if orjson is not None and indent is None:
-        return orjson.dumps(data).decode()
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:  # what orjson cannot write (integers beyond 64 bits): the stdlib can
+            pass
     separators = _SEPARATORS[indent is None]
     return json.dumps(data, indent=indent, ensure_ascii=False, separators=separators)
 
