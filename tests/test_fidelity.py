@@ -544,3 +544,14 @@ def test_any_page_with_unknown_keys_and_nulls_goes_back_out_as_received(
     assert page.to_dict() == sent
     assert json.loads(page.to_json()) == sent
     assert page.extra_fields == {"x_extra": extra}
+
+
+def test_pickles_and_copies_keep_what_was_received() -> None:
+    import pickle
+
+    page = structure({"market": {**LEGACY_MARKET, UNKNOWN: [1]}, "x": None}, m.GetMarketResponse)
+    for copied in (pickle.loads(pickle.dumps(page)), copy.deepcopy(page), copy.copy(page)):
+        assert copied == page
+        assert copied.market is not None
+        assert copied.market.extra_fields == {UNKNOWN: [1]}
+        assert copied.to_dict() == page.to_dict()

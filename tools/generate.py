@@ -83,6 +83,12 @@ MODEL_BASES = {
     "BatchCancelOrdersResponse": "BatchAnswer[BatchCancelOrdersIndividualResponse]",
 }
 
+# Pickles and copies go through every slot (``Model._kalshi_raw`` included, so unknown keys
+# survive them), not attrs' state of the declared fields alone.
+MODEL_DECORATOR = (
+    "@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)"
+)
+
 DOLLAR_SCHEMAS = {"FixedPointDollars"}
 COUNT_SCHEMAS = {"FixedPointCount"}
 
@@ -336,7 +342,7 @@ class Generator:
             out.append("")
         for name in sorted(self.models):
             model = self.models[name]
-            out.append("\n@attrs.define(slots=True, kw_only=True, weakref_slot=False)")
+            out.append("\n" + MODEL_DECORATOR)
             base = MODEL_BASES.get(name)
             if base:
                 item, _, _ = base.partition("[")[2].partition("]")
