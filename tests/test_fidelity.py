@@ -555,3 +555,16 @@ def test_pickles_and_copies_keep_what_was_received() -> None:
         assert copied.market is not None
         assert copied.market.extra_fields == {UNKNOWN: [1]}
         assert copied.to_dict() == page.to_dict()
+
+
+def test_to_json_without_orjson_writes_the_same_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kalshi_core.models import _dump
+
+    cls, body = SHAPES["market/legacy"]
+    model = structure(copy.deepcopy(body), cls)
+    fast = model.to_json()
+    monkeypatch.setattr(_dump, "orjson", None)
+    slow = model.to_json()
+    assert json.loads(slow) == json.loads(fast) == body
+    assert "\n" not in slow
+    assert json.loads(model.to_json(indent=2)) == body

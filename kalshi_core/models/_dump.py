@@ -40,7 +40,7 @@ _fromisoformat = datetime.fromisoformat
 
 try:
     import orjson
-except ImportError:  # pragma: no cover - exercised by tests/test_json_backends.py
+except ImportError:  # the standard library writes the same JSON (tests/test_fidelity.py)
     orjson = None  # type: ignore[assignment]
 
 
