@@ -362,7 +362,13 @@ def _reindexed(exc: ValidationError, field: str, offset: int) -> ValidationError
 def create_orders_in_batches(
     orders: Sequence[m.CreateOrderV2Request | Mapping[str, Any]], *, size: int = MAX_BATCH
 ) -> BatchPlan[m.BatchCreateOrdersV2Response]:
-    """:func:`split_batches` over ``builders.batch_create_orders_v2``."""
+    """Create any number of V2 orders, ``size`` (at most 20) per ``batch_create_orders_v2``.
+
+    Every order is validated before the first batch is sent; the answers merge into one
+    ``BatchCreateOrdersV2Response`` in the order given. A batch that fails midway raises
+    ``PartialBatchError`` (``completed``, ``failed``, ``unsent``). On a client this runs the
+    plan; here it returns it (:func:`split_batches` over ``builders.batch_create_orders_v2``).
+    """
     return split_batches(builders.batch_create_orders_v2, orders, size=size)
 
 
@@ -371,12 +377,18 @@ def cancel_orders_in_batches(
     *,
     size: int = MAX_BATCH,
 ) -> BatchPlan[m.BatchCancelOrdersV2Response]:
-    """:func:`split_batches` over ``builders.batch_cancel_orders_v2``; a plain string is an
-    order id."""
+    """Cancel any number of orders, ``size`` (at most 20) per ``batch_cancel_orders_v2``.
+
+    An item is an order id (a string) or a ``{"order_id": ..., "subaccount": ...}`` mapping.
+    The answers merge into one ``BatchCancelOrdersV2Response``; a batch that fails midway
+    raises ``PartialBatchError``. On a client this runs the plan; here it returns it
+    (:func:`split_batches` over ``builders.batch_cancel_orders_v2``).
+    """
     items = [{"order_id": o} if isinstance(o, str) else o for o in orders]
     return split_batches(builders.batch_cancel_orders_v2, items, size=size)
 
 
 def run_plan(plan: BatchPlan[T]) -> BatchPlan[T]:
-    """The identity: lets ``client.run_plan(plan)`` run any plan built here."""
+    """Run a plan built by this module (``split_batches`` over any batch builder, V1 included)
+    and return its result; here, the identity."""
     return plan
