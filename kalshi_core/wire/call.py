@@ -12,14 +12,13 @@ import json
 import sys
 import warnings
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 
 import attrs
 
+from kalshi_core._lazy import lazy_module
 from kalshi_core.errors import DecodeError, ValidationError
-from kalshi_core.models import _json
-from kalshi_core.models._converter import StructureError, structure
 from kalshi_core.policy.client_order_ids import ensure_client_order_ids
 from kalshi_core.wire import rules as _rules
 from kalshi_core.wire.credentials import Credentials, sign_request
@@ -27,6 +26,12 @@ from kalshi_core.wire.error_bodies import error_from_response
 from kalshi_core.wire.schema import Field, Operation
 from kalshi_core.wire.validate import normalize, normalize_fields
 from kalshi_core.wire.values import Request, Response
+
+if TYPE_CHECKING:
+    from kalshi_core.models import _converter, _json
+else:  # decoding (orjson) and the converter (cattrs) load with the first response parsed
+    _json = lazy_module("kalshi_core.models._json", globals(), "_json")
+    _converter = lazy_module("kalshi_core.models._converter", globals(), "_converter")
 
 __all__ = ["Call", "make_call"]
 
@@ -154,8 +159,8 @@ class Call(Generic[T]):
                 ):
                     raise fail(f"orders[{i}] carries neither an order id nor an error")
         try:
-            model = structure(data, op.response)
-        except StructureError as exc:
+            model = _converter.structure(data, op.response)
+        except _converter.StructureError as exc:
             raise fail(str(exc)) from None
         object.__setattr__(model, "_kalshi_raw", data)
         return model

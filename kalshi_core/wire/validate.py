@@ -17,7 +17,6 @@ import attrs
 
 from kalshi_core.errors import ValidationError
 from kalshi_core.models._base import TolerantEnum
-from kalshi_core.models._converter import unstructure
 from kalshi_core.wire.rules import check_schema
 from kalshi_core.wire.schema import Field, Kind
 
@@ -117,6 +116,8 @@ def normalize(value: Any, kind: Kind, where: str, schemas: SchemaLookup) -> Any:
         return [normalize(v, kind.item, f"{where}[{i}]", schemas) for i, v in enumerate(value)]
     if k == "model":
         if attrs.has(type(value)):
+            from kalshi_core.models._converter import unstructure
+
             value = unstructure(value)
         if not isinstance(value, Mapping):
             raise ValidationError(where, f"expected a {kind.name} or a mapping")
