@@ -108,6 +108,12 @@ Handler = Callable[[Context], tuple[int, Any]]
 _HANDLERS: dict[str, Handler] = {}
 
 
+def _register_handlers() -> None:
+    """Import the modules whose ``@handler`` functions serve the operations (a no-op once
+    they are imported)."""
+    from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401
+
+
 def handler(operation_id: str) -> Callable[[Handler], Handler]:
     """Register the fake's implementation of an operation (by operationId)."""
 
@@ -192,6 +198,7 @@ class FakeExchange:
         self._house: str | None = None
         self._funded: set[str] = set()
         self.requests_seen = 0
+        _register_handlers()
 
     @property
     def users(self) -> dict[str, User]:
