@@ -28,11 +28,10 @@ Everything here is pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
-
-import attrs
 
 from kalshi_core import builders
 from kalshi_core import models as m
@@ -98,7 +97,7 @@ def _choice(value: object, where: str, allowed: tuple[str, ...]) -> str:
 
 
 # -- tick grids --------------------------------------------------------------------------------
-@attrs.frozen
+@dataclasses.dataclass(frozen=True, slots=True)
 class TickGrid:
     """The prices a market accepts: ``ranges`` of ``(start, end, step)`` in dollars.
 
@@ -313,6 +312,8 @@ class BatchPlan(Generic[T]):
             items.extend(getattr(answer, "orders", None) or ())
             raw = raw_json(answer) if isinstance(answer, m.Model) else None
             raw_items.extend((raw or {}).get("orders") or ())
+        import attrs  # the answers are models: attrs is loaded already
+
         merged = attrs.evolve(first, orders=items)  # type: ignore[misc]
         object.__setattr__(merged, "_kalshi_raw", {"orders": raw_items})
         return merged

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import re
 import threading
@@ -472,7 +473,7 @@ class FakeExchange:
             if self.rate_limits is not None:
                 refused = self.rate_limits.check(self, request, now)
                 if refused is not None:
-                    return attrs.evolve(refused, headers=(*refused.headers, _date(now)))
+                    return dataclasses.replace(refused, headers=(*refused.headers, _date(now)))
             try:
                 self.engine.advance(now)
                 status, payload = self._dispatch(request, now)
