@@ -102,12 +102,12 @@ def test_packages_ship_py_typed() -> None:
         assert (ROOT / package / "py.typed").exists()
 
 
-@pytest.mark.parametrize("driver", ["kalshi_sync", "kalshi_async"])
-def test_importing_a_driver_defers_what_only_calls_need(driver: str) -> None:
+@pytest.mark.parametrize("package", ["kalshi_sync", "kalshi_async"])
+def test_importing_a_driver_defers_what_only_calls_need(package: str) -> None:
     """``import kalshi_sync`` stays light (bench/fig_import.py times it): no model is built, and
     the converter, JSON backend, signing library and connection pool load on first use."""
     out = _run(
-        f"import sys, {driver};"
+        f"import sys, {package};"
         "heavy = ('kalshi_core.models._generated', 'kalshi_core._generated.optable',"
         " 'kalshi_core.models._converter', 'cattrs', 'attrs', 'attr', 'orjson', 'cryptography',"
         " 'h11', 'kalshi_testing');"
@@ -115,7 +115,7 @@ def test_importing_a_driver_defers_what_only_calls_need(driver: str) -> None:
     )
     assert out == "[]"
     used = _run(
-        f"import sys, {driver}, kalshi_core.models as m; m.Order;"
+        f"import sys, {package}, kalshi_core.models as m; m.Order;"
         "print('kalshi_core.models._generated' in sys.modules)"
     )
     assert used == "True"
