@@ -3,13 +3,15 @@ and its default HTTP transport."""
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
+from typing import Any
 
 import anyio
 import httpx
 
-__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "sleep"]
+__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "fail_after", "sleep"]
 
 
 
@@ -55,3 +57,9 @@ class Slots:
 
     def release(self) -> None:
         self._sem.release()
+
+
+def fail_after(seconds: float | None) -> contextlib.AbstractContextManager[Any]:
+    """A scope that cancels what runs in it after ``seconds`` (``None``: never) and raises
+    ``TimeoutError``: the attempt deadline, enforced on asyncio and trio alike."""
+    return anyio.fail_after(seconds)

@@ -19,6 +19,7 @@ from kalshi_core.policy.pagination import Paginator
 from kalshi_core.wire import environments
 from kalshi_core.wire.call import Call
 from kalshi_core.wire.credentials import Credentials, Signer, sign_request
+from kalshi_core.wire.raw import RawResponse
 from kalshi_core.wire.values import Request, Response
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Credentials",
     "Operation",
     "Paginator",
+    "RawResponse",
     "Request",
     "Response",
     "Signer",

@@ -26,19 +26,24 @@ import inspect
 import types
 import typing
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from kalshi_core.errors import KalshiError
 from kalshi_core.policy.pagination import Paginator
 from kalshi_core.wire.call import Call
 
+if TYPE_CHECKING:
+    from kalshi_core.wire.raw import RawResponse
+
 __all__ = [
     "AsyncBound",
     "AsyncPaginatedBound",
+    "AsyncRawRunner",
     "AsyncRunner",
     "Plan",
     "SyncBound",
     "SyncPaginatedBound",
+    "SyncRawRunner",
     "SyncRunner",
     "operation",
     "paginated",
@@ -82,6 +87,36 @@ class AsyncRunner:
 
     async def _run(self, call: Call[T]) -> T:
         raise NotImplementedError
+
+
+class SyncRawRunner:
+    """What a sync raw view implements (``client.with_raw_response``): run one call, return
+    its ``RawResponse``. Operations bound to it answer raw; a paginated one fetches one page."""
+
+    __slots__ = ()
+
+    def _run(self, call: Call[T]) -> RawResponse[T]:
+        raise NotImplementedError
+
+
+class AsyncRawRunner:
+    """What an async raw view implements: run one call, return its ``RawResponse``."""
+
+    __slots__ = ()
+
+    async def _run(self, call: Call[T]) -> RawResponse[T]:
+        raise NotImplementedError
+
+
+_ASYNC = (AsyncRunner, AsyncRawRunner)
+_RAW = (SyncRawRunner, AsyncRawRunner)
+
+
+def _raw(result: Any) -> Any:
+    """``RawResponse[result]``: what an operation bound to a raw view returns."""
+    from kalshi_core.wire.raw import RawResponse
+
+    return RawResponse[result]
 
 
 # -- what a bound operation is to a type checker ------------------------------------------------
@@ -333,11 +368,16 @@ class operation(_OperationDescriptor[P, T]):  # noqa: N801 - used like a decorat
     def __get__(self, obj: SyncRunner, owner: Any) -> SyncBound[P, T]: ...
     @overload
     def __get__(self, obj: AsyncRunner, owner: Any) -> AsyncBound[P, T]: ...
+    @overload
+    def __get__(self, obj: SyncRawRunner, owner: Any) -> SyncBound[P, RawResponse[T]]: ...
+    @overload
+    def __get__(self, obj: AsyncRawRunner, owner: Any) -> AsyncBound[P, RawResponse[T]]: ...
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
-        kind = "async" if isinstance(obj, AsyncRunner) else "sync"
-        return self._cache(obj, self._function(obj, f"{kind}_call", self.shape.result))
+        kind = "async" if isinstance(obj, _ASYNC) else "sync"
+        result = _raw(self.shape.result) if isinstance(obj, _RAW) else self.shape.result
+        return self._cache(obj, self._function(obj, f"{kind}_call", result))
 
 
 _PAGES_DOC = "Every page of ``{name}``, following cursors until the server returns an empty one."
@@ -365,9 +405,19 @@ class paginated(_OperationDescriptor[P, T], Generic[P, T, I]):  # noqa: N801
     def __get__(self, obj: SyncRunner, owner: Any) -> SyncPaginatedBound[P, T, I]: ...
     @overload
     def __get__(self, obj: AsyncRunner, owner: Any) -> AsyncPaginatedBound[P, T, I]: ...
+    @overload
+    def __get__(self, obj: SyncRawRunner, owner: Any) -> SyncBound[P, RawResponse[T]]: ...
+    @overload
+    def __get__(self, obj: AsyncRawRunner, owner: Any) -> AsyncBound[P, RawResponse[T]]: ...
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
+        if isinstance(obj, _RAW):
+            # One page, raw: walking pages needs the models, not the raw answers.
+            kind = "async" if isinstance(obj, AsyncRawRunner) else "sync"
+            return self._cache(
+                obj, self._function(obj, f"{kind}_call", _raw(self.shape.result))
+            )
         first = self.lists[0] if self.lists else ""
         return self._cache(obj, self._walker(obj, self.items, first))
 
@@ -411,5 +461,10 @@ class procedure(_OperationDescriptor[P, T]):  # noqa: N801 - used like a decorat
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
+        if isinstance(obj, _RAW):
+            raise AttributeError(
+                f"{self.name} runs several requests; with_raw_response covers single calls "
+                "(use the client's on_attempt hook to see every answer)"
+            )
         kind = "async" if isinstance(obj, AsyncRunner) else "sync"
         return self._cache(obj, self._function(obj, f"{kind}_plan", self.shape.result))
