@@ -97,7 +97,11 @@ def apply(
                 [("content-type", "application/json"), ("content-length", str(fault.size))],
             )
         )
-        while not stopping.wait(0.05):
+        # A kilobyte every 50 ms for at most a minute: a client that waits for the announced
+        # terabyte fails its test instead of hanging it.
+        for _ in range(1200):
+            if stopping.wait(0.05):
+                break
             conn.sendall(b" " * 1024)
         return False
     if kind == "gzip_bomb":
