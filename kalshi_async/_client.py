@@ -48,6 +48,7 @@ from kalshi_core.policy.retry import (
     RetryState,
 )
 from kalshi_core.surface.bound import AsyncRunner
+from kalshi_core.wire import raw as _raw
 from kalshi_core.wire.body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader
 from kalshi_core.wire.credentials import PrivateKeyInput
 from kalshi_core.wire.environments import base_url_hint, resolve_base_url
@@ -86,6 +87,10 @@ _DEBUG = logging.DEBUG
 _UNSET: Any = object()
 
 RateLimitSetting = str | RateLimiter | None
+# What one call came to: model, 2xx response, request, latency, attempts, recovered.
+_Outcome = tuple[Any, Response, Request, float, int, bool]
+_NOTHING = Response(status=200)
+_NO_REQUEST = Request(method="GET", url="")
 
 
 @functools.lru_cache(maxsize=1)
@@ -398,8 +403,28 @@ class AsyncClient(Surface, AsyncRunner):
     def __reduce__(self) -> Any:
         raise TypeError(f"{type(self).__name__} holds credentials and sockets; cannot be pickled")
 
+    @property
+    def with_raw_response(self) -> _raw.AsyncRawView:
+        """Every operation, answering a ``RawResponse`` (status, headers, request id, body,
+        elapsed time, attempts, and the parsed model as ``.parsed``) instead of the model:
+        ``raw = await client.with_raw_response.get_exchange_status()``. Per-call options
+        apply as usual (``client.with_options(timeout=2).with_raw_response...``)."""
+        return _raw.AsyncRawView(self)
+
     async def _run(self, call: Call[T]) -> T:
         """Send ``call`` until it succeeds or the retry policy gives up; parse the answer."""
+        result: T = (await self._drive(call))[0]
+        return result
+
+    async def _run_raw(self, call: Call[T]) -> _raw.RawResponse[T]:
+        """``_run``, answering the ``RawResponse`` of the attempt that succeeded."""
+        result, response, request, latency, attempts, recovered = await self._drive(call)
+        return _raw.RawResponse(response, request, result, latency, attempts, recovered)
+
+    async def _drive(self, call: Call[T]) -> _Outcome:
+        """The loop behind ``_run``: the model, the 2xx response and request it came from, the
+        latency of that attempt, the number of attempts, and whether it was recovered (then
+        the response is the recovery lookup's last)."""
         if self._closed or (self._parent is not None and self._parent._closed):
             raise ClientClosedError(f"{type(self).__name__} is closed")
         limiter = self._limiter
@@ -475,14 +500,12 @@ class AsyncClient(Surface, AsyncRunner):
                     unreadable = recovery_after_decode_error(call, exc, first)
                     if unreadable is None:
                         raise
-                    recovered: T = await self._recover_or_raise(unreadable, exc)
-                    return recovered
+                    return await self._recover_or_raise(unreadable, exc, attempt)
                 if state is not None:
                     repair = state.after_success(result)
                     if repair is not None:
-                        repaired: T = await self._recover(repair.lookup)
-                        return repaired
-                return result
+                        return await self._recover(repair.lookup, attempt)
+                return result, response, request, latency, attempt, False
             if state is None:
                 state = self._retry.start(call, signed_at, offset)
             if response is not None:
@@ -511,8 +534,7 @@ class AsyncClient(Surface, AsyncRunner):
                     request.method,
                     call.path,
                 )
-                looked_up: T = await self._recover(decision.lookup)
-                return looked_up
+                return await self._recover(decision.lookup, attempt)
             if response is not None:
                 try:
                     call.parse(response)
@@ -573,16 +595,24 @@ class AsyncClient(Surface, AsyncRunner):
             await answer.aclose()
         return Response(status=answer.status_code, headers=tuple(headers.multi_items()), body=body)
 
-    async def _recover(self, lookup: Lookup[T]) -> T:
-        """Run a recovery lookup's calls and return the answer it synthesises."""
+    async def _recover(self, lookup: Lookup[T], attempts: int) -> _Outcome:
+        """Run a recovery lookup's calls; the answer it synthesises, with the last lookup
+        call's response (``attempts`` are those of the call being recovered)."""
+        last: _Outcome | None = None
         while (lookup_call := lookup.next_call()) is not None:
-            lookup.feed(await self._run(lookup_call))
-        return lookup.result()
+            last = await self._drive(lookup_call)
+            lookup.feed(last[0])
+        result = lookup.result()
+        if last is None:  # a lookup that needed no call: nothing came over the wire
+            return result, _NOTHING, _NO_REQUEST, 0.0, attempts, True
+        return result, last[1], last[2], last[3], attempts, True
 
-    async def _recover_or_raise(self, lookup: Lookup[T], error: KalshiError) -> T:
+    async def _recover_or_raise(
+        self, lookup: Lookup[T], error: KalshiError, attempts: int
+    ) -> _Outcome:
         """``_recover``, raising ``error`` instead if the lookup fails or finds nothing."""
         try:
-            return await self._recover(lookup)
+            return await self._recover(lookup, attempts)
         except KalshiError:
             raise error from None
 

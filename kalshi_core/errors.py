@@ -10,8 +10,10 @@
         ``BadRequestError`` (400), ``AuthenticationError`` (401; refined into
         ``InvalidSignatureError``, ``UnknownApiKeyError`` and ``TimestampExpiredError``),
         ``PermissionDeniedError`` (403), ``NotFoundError`` (404), ``ConflictError`` (409;
-        ``OrderAlreadyExistsError``), ``RateLimitError`` (429), ``InternalServerError`` (500
-        and other 5xx) and ``ServiceUnavailableError`` (502, 503, 504).
+        ``OrderAlreadyExistsError``, ``TradingPausedError``, ``MarketClosedError``,
+        ``FillOrKillError``), ``DeprecatedEndpointError`` (410 ``deprecated_v1_order_endpoint``),
+        ``RateLimitError`` (429), ``InternalServerError`` (500 and other 5xx) and
+        ``ServiceUnavailableError`` (502, 503, 504).
     ``TransportError``: the request did not complete: ``ConnectError`` (never reached the
         server), ``ConnectionClosedError`` (cut off after it was sent, so it may have been
         processed), ``APITimeoutError`` (``phase`` says connect, read, write, pool or
@@ -35,6 +37,10 @@ __all__ = [
     "APIStatusError",
     "AuthenticationError",
     "ConnectionClosedError",
+    "DeprecatedEndpointError",
+    "FillOrKillError",
+    "MarketClosedError",
+    "TradingPausedError",
     "InvalidSignatureError",
     "OrderAlreadyExistsError",
     "TimestampExpiredError",
@@ -214,6 +220,46 @@ class OrderAlreadyExistsError(ConflictError):
     """
 
 
+class TradingPausedError(ConflictError):
+    """409 ``trading_is_paused`` (the market or the exchange's trading is paused: no new orders
+    or amends, cancels allowed) or ``exchange_is_paused`` (the whole exchange is paused: cancels
+    are refused too). Not retried: wait for the pause to end (``GetExchangeStatus``)."""
+
+
+class MarketClosedError(ConflictError):
+    """409 ``market_closed``: the market is past its ``close_time`` (or settled); every order
+    operation on it is refused, cancels included, and its resting orders were canceled."""
+
+
+class FillOrKillError(ConflictError):
+    """409 ``fill_or_kill_insufficient_resting_volume``: the book could not fill the whole
+    fill-or-kill order; nothing was placed."""
+
+
+class DeprecatedEndpointError(APIStatusError):
+    """410 ``deprecated_v1_order_endpoint``: Kalshi no longer serves this V1 order write
+    (``/portfolio/orders`` create, amend, decrease, cancel, batches) since June 2026.
+    ``replacement`` names the V2 method to call instead (``create_order_v2``...)."""
+
+    operation: str | None = None
+    replacement: str | None = None
+
+    def _use_instead(self, operation: str, replacement: str | None) -> None:
+        """Name the method that was called and its V2 replacement in the message."""
+        self.operation = operation
+        self.replacement = replacement
+        self.args = (self._describe(),)
+
+    def _describe(self) -> str:
+        text = super()._describe()
+        if self.replacement:
+            text += (
+                f". {self.operation} is a V1 order write Kalshi has turned off: "
+                f"use {self.replacement} instead"
+            )
+        return text
+
+
 class RateLimitError(APIStatusError):
     """429: too many requests for the account's rate-limit budget."""
 
@@ -245,6 +291,14 @@ _AUTH_BY_REASON: Mapping[str, type[AuthenticationError]] = {
     "header_timestamp_expired": TimestampExpiredError,
 }
 
+_CONFLICT_BY_CODE: Mapping[str, type[ConflictError]] = {
+    "order_already_exists": OrderAlreadyExistsError,
+    "trading_is_paused": TradingPausedError,
+    "exchange_is_paused": TradingPausedError,
+    "market_closed": MarketClosedError,
+    "fill_or_kill_insufficient_resting_volume": FillOrKillError,
+}
+
 _HINTS: Mapping[type[APIStatusError], str] = {
     InvalidSignatureError: (
         "the signature does not verify: the private key does not match this key id, or a proxy "
@@ -269,8 +323,10 @@ def status_error_class(
         return _AUTH_BY_REASON.get(code or "") or _AUTH_BY_REASON.get(
             details or "", AuthenticationError
         )
-    if status == 409 and code == "order_already_exists":
-        return OrderAlreadyExistsError
+    if status == 409 and code is not None and code in _CONFLICT_BY_CODE:
+        return _CONFLICT_BY_CODE[code]
+    if status == 410 and code == "deprecated_v1_order_endpoint":
+        return DeprecatedEndpointError
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     return InternalServerError if status >= 500 else APIStatusError

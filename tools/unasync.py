@@ -21,6 +21,7 @@ FILES = {
 WORDS = {
     "AsyncClient": "Client",
     "AsyncRunner": "SyncRunner",
+    "AsyncRawView": "SyncRawView",
     "AsyncBaseTransport": "BaseTransport",
     "AsyncIterator": "Iterator",
     "AsyncIterable": "Iterable",

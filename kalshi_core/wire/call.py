@@ -17,7 +17,13 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from kalshi_core.errors import ConfigurationError, CredentialsError, DecodeError, ValidationError
+from kalshi_core.errors import (
+    ConfigurationError,
+    CredentialsError,
+    DecodeError,
+    DeprecatedEndpointError,
+    ValidationError,
+)
 from kalshi_core.models import _json
 from kalshi_core.models._converter import StructureError, structure
 from kalshi_core.policy.client_order_ids import ensure_client_order_ids
@@ -98,7 +104,10 @@ class Call(Generic[T]):
         op = self.operation
         method, path = op.method, self.path
         if not 200 <= response.status < 300:
-            raise error_from_response(response, method, path)
+            error = error_from_response(response, method, path)
+            if isinstance(error, DeprecatedEndpointError):
+                error._use_instead(op.name, op.replacement)
+            raise error
         if op.response is None:
             return None  # type: ignore[return-value]
         try:

@@ -14,9 +14,11 @@ from kalshi_core.errors import APIStatusError, status_error_class
 from kalshi_core.models import _json
 from kalshi_core.wire.values import Response
 
-__all__ = ["error_fields", "error_from_response"]
+__all__ = ["REQUEST_ID_HEADERS", "error_fields", "error_from_response"]
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+#: Headers that carry the id of a request, in the order they are looked for.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+_REQUEST_ID_HEADERS = REQUEST_ID_HEADERS
 
 
 def _text(value: Any) -> str | None:
