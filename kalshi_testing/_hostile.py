@@ -105,7 +105,7 @@ def apply(
             conn.sendall(b" " * 1024)
         return False
     if kind == "gzip_bomb":
-        body = gzip_bomb_body(fault.size)
+        body = fault.body or gzip_bomb_body(fault.size)
         conn.sendall(
             _head(
                 200,
