@@ -50,23 +50,26 @@ with LoopbackServer(fake, faults=FaultPlan(make())) as server:
     outcome = "ok"
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
-    started = time.monotonic()
+    elapsed = 0.0
     if driver == "sync":
         with kalshi_sync.Client(**kwargs) as c:
+            started = time.monotonic()
             try:
                 c.get_balance()
             except Exception as exc:
                 outcome = type(exc).__name__
+            elapsed = time.monotonic() - started
     else:
         async def go():
-            global outcome
+            global outcome, elapsed
             async with kalshi_async.AsyncClient(**kwargs) as c:
+                started = time.monotonic()
                 try:
                     await c.get_balance()
                 except Exception as exc:
                     outcome = type(exc).__name__
+                elapsed = time.monotonic() - started
         anyio.run(go, backend=driver)
-    elapsed = time.monotonic() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -81,6 +84,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1 << 30, help="endless body / bomb size")
     args = parser.parse_args()
     print(f"cap {args.cap / 2**20:.0f} MiB; endless body and gzip bomb {args.size / 2**20:.0f} MiB")
+    print("seconds: the call alone; trickle: one byte per 0.2 s against attempt_deadline=1")
     print("| driver | fault | outcome | seconds | peak traced MiB | max RSS growth MiB |")
     print("| --- | --- | --- | --- | --- | --- |")
     for fault in FAULTS:

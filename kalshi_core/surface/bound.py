@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
-from kalshi_core.errors import KalshiError
+from kalshi_core.errors import KalshiError, ValidationError
 from kalshi_core.policy.pagination import Paginator
 from kalshi_core.wire.call import Call
 
@@ -213,7 +213,7 @@ class AsyncPaginatedBound(AsyncBound[P, T], Generic[P, T, I]):
 def _list_getter(lists: tuple[str, ...], name: str) -> Callable[[Any], list[Any] | None]:
     """The accessor for the list ``name`` of a paginated operation's pages, one of ``lists``."""
     if name not in lists:
-        raise ValueError(f"pages have no list {name!r}; they carry {', '.join(lists)}")
+        raise ValidationError("name", f"pages have no list {name!r}; they carry {', '.join(lists)}")
 
     def get(page: Any) -> list[Any] | None:
         value: list[Any] | None = getattr(page, name)
