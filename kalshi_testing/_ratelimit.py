@@ -142,7 +142,10 @@ class FakeRateLimits:
                 self.write_capacity if write else self.read_capacity,
             )
             self._meters[key] = meter
-        if meter.admit(self.cost(operation, request.body), now):
+        cost = self.cost(operation, request.body)
+        if operation.operation_id in PER_ITEM_COSTS and cost > meter.capacity:
+            return None  # a batch no bucket could ever hold: the handler answers 400
+        if meter.admit(cost, now):
             return None
         self.rejected += 1
         return Response(
