@@ -24,9 +24,7 @@ from .trading import D, v2
 
 
 def orders_by_cid(harness: Harness, client: Any) -> dict[str, Any]:
-    return {
-        o.client_order_id: o for o in harness.collect(lambda c: c.get_orders.items(), client)
-    }
+    return {o.client_order_id: o for o in harness.collect(lambda c: c.get_orders.items(), client)}
 
 
 # -- pauses ---------------------------------------------------------------------------------------
