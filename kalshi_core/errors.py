@@ -1,6 +1,10 @@
 """The exceptions of the SDK: one base class, and nothing a user must catch from elsewhere.
 
 ``KalshiError``
+    ``ConfigurationError`` (also a ``ValueError``): a client option, an environment variable or
+        a credential was refused (``CredentialsError``; ``ConfigurationTypeError`` is also a
+        ``TypeError``); messages never echo key material.
+    ``ClientClosedError`` (also a ``RuntimeError``): a call on a closed client.
     ``ValidationError``: an argument was refused before anything was sent (names the field).
     ``APIStatusError``: the server answered an error status; one subclass per status family:
         ``BadRequestError`` (400), ``AuthenticationError`` (401; refined into
@@ -12,7 +16,9 @@
         ``ServiceUnavailableError`` (502, 503, 504).
     ``TransportError``: the request did not complete: ``ConnectError`` (never reached the
         server), ``ConnectionClosedError`` (cut off after it was sent, so it may have been
-        processed) and ``APITimeoutError`` (``phase`` says connect, read, write or pool).
+        processed), ``APITimeoutError`` (``phase`` says connect, read, write, pool or
+        deadline), ``TLSError`` (a certificate or TLS handshake refused: permanent, never
+        retried) and ``ResponseTooLargeError`` (the answer exceeded ``max_response_bytes``).
     ``DecodeError``: the body is not what the spec promises (not JSON, wrong shape).
     ``PaginationError``: a server cursor would make a paginator loop.
     ``PartialBatchError``: a batch of a split send failed after others went through.
@@ -41,8 +47,14 @@ __all__ = [
     "UnknownApiKeyError",
     "BadRequestError",
     "ConflictError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConfigurationTypeError",
     "ConnectError",
+    "CredentialsError",
     "DecodeError",
+    "ResponseTooLargeError",
+    "TLSError",
     "InternalServerError",
     "KalshiError",
     "NotFoundError",
@@ -77,6 +89,24 @@ def _rebuild(cls: type[KalshiError], args: tuple[Any, ...], state: dict[str, Any
     Exception.__init__(exc, *args)
     exc.__dict__.update(state)
     return exc
+
+
+class ConfigurationError(KalshiError, ValueError):
+    """A client option, an environment variable or a base URL was refused (also a
+    ``ValueError``, which is what such errors were before)."""
+
+
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """An option of the wrong type (also a ``TypeError``)."""
+
+
+class CredentialsError(ConfigurationError):
+    """A key id or private key was refused. The message says what was wrong with it and never
+    contains the key (nor a "path" that may be key material pasted in the wrong place)."""
+
+
+class ClientClosedError(KalshiError, RuntimeError):
+    """A call on a client that was closed (also a ``RuntimeError``)."""
 
 
 class ValidationError(KalshiError, ValueError):
@@ -330,13 +360,37 @@ class ConnectionClosedError(TransportError):
 class APITimeoutError(TransportError, TimeoutError):
     """A connect, read, write or pool timeout elapsed (also a builtin ``TimeoutError``).
 
-    ``phase`` is ``"connect"``, ``"read"``, ``"write"`` or ``"pool"``; after a read or write
+    ``phase`` is ``"connect"``, ``"read"``, ``"write"``, ``"pool"`` or ``"deadline"`` (the
+    attempt's or the call's total deadline passed, however the server paced its bytes); after a
+    read, write or deadline
     timeout the exchange may have processed the request.
     """
 
     def __init__(self, message: str, *, method: str, path: str, phase: str = "read") -> None:
         super().__init__(message, method=method, path=path)
         self.phase = phase
+
+
+class TLSError(ConnectError):
+    """The TLS handshake was refused: the certificate does not verify (unknown issuer, expired,
+    wrong host name) or the server does not speak TLS. Permanent: never retried."""
+
+
+class ResponseTooLargeError(TransportError):
+    """The answer is larger than ``max_response_bytes`` (announced by ``Content-Length``, or
+    counted while reading, compressed or decompressed). The client stopped reading at once and
+    closed the connection; the request is not retried.
+
+    ``limit`` is the cap in bytes; ``encoded`` says whether the compressed (on the wire) or the
+    decompressed size crossed it.
+    """
+
+    def __init__(
+        self, message: str, *, method: str, path: str, limit: int, encoded: bool = False
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.limit = limit
+        self.encoded = encoded
 
 
 class DecodeError(KalshiError):

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kalshi_core import models as m
+from kalshi_core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from kalshi_core.wire.call import Call
@@ -127,7 +128,7 @@ class Bucket:
 
     def __init__(self, rate: float, capacity: float | None = None, reserve: float = 0.0) -> None:
         if rate <= 0:
-            raise ValueError("a bucket's rate must be positive")
+            raise ConfigurationError("a bucket's rate must be positive")
         self.rate = float(rate)
         self.capacity = float(capacity if capacity is not None else rate)
         self.spare = float(reserve)
@@ -192,7 +193,7 @@ class RateLimiter:
         headroom: float = 0.25,
     ) -> None:
         if not 0.0 <= headroom < 1.0:
-            raise ValueError("headroom must be in [0, 1)")
+            raise ConfigurationError("headroom must be in [0, 1)")
         self.headroom = headroom
         self.read = Bucket(*read) if isinstance(read, tuple) else Bucket(read)
         self.write = Bucket(*write) if isinstance(write, tuple) else Bucket(write)
@@ -214,7 +215,7 @@ class RateLimiter:
         prestige) with its budgets and bucket capacities."""
         key = tier.lower()
         if key not in TIERS:
-            raise ValueError(
+            raise ConfigurationError(
                 f"unknown rate-limit tier {tier!r}: use one of {', '.join(TIERS)}, explicit "
                 "numbers (RateLimiter(read=..., write=...)), or configure_rate_limits()"
             )
@@ -331,7 +332,7 @@ def _batch_size(body: bytes | None) -> int:
         return 0
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # our own request body; defensive only
         return 0
     if not isinstance(data, dict):
         return 0
