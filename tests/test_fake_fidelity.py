@@ -268,11 +268,12 @@ def test_batch_size_scales_with_the_tier_and_a_batch_is_admitted_whole(
     harness: Harness, fake: FakeExchange, account: ApiKey
 ) -> None:
     fake.rate_limits = FakeRateLimits("basic")  # write bucket: 100 tokens, 10 per order
+    frozen = time.time()
     c = harness.client(
         key_id=account.key_id,
         private_key=account.private_key_pem,
         base_url="http://fake.test/trade-api/v2",
-        transport=mock_transport(fake),
+        transport=mock_transport(fake, clock=lambda: frozen),  # no refill during the test
         rate_limit=None,
         max_retries=0,
     )
@@ -392,11 +393,12 @@ def test_single_order_writes_on_a_shard_draw_from_its_own_write_bucket(
     harness: Harness, fake: FakeExchange, account: ApiKey
 ) -> None:
     fake.rate_limits = FakeRateLimits("basic")  # 100 write tokens: 10 creates per bucket
+    frozen = time.time()
     c = harness.client(
         key_id=account.key_id,
         private_key=account.private_key_pem,
         base_url="http://fake.test/trade-api/v2",
-        transport=mock_transport(fake),
+        transport=mock_transport(fake, clock=lambda: frozen),  # no refill during the test
         rate_limit=None,
         max_retries=0,
     )
@@ -422,3 +424,10 @@ def test_decimal_money_stays_exact() -> None:
     assert (first.rounding_fee, first.total) == (Decimal("0.0065"), Decimal("0.0150"))
     second = fill_fee(Decimal("0.0085"), Decimal("0.055"), first.accumulator)
     assert (second.rebate, second.total) == (Decimal("0.01"), Decimal("0.0050"))
+
+
+def test_the_command_line_can_serve_v1_writes() -> None:
+    from kalshi_testing.__main__ import _parser
+
+    assert _parser().parse_args([]).serve_v1_writes is False
+    assert _parser().parse_args(["--serve-v1-writes"]).serve_v1_writes is True
