@@ -577,7 +577,7 @@ class Engine:
                 paused.append(ticker)
         self._cancel_on_pause(paused, now)
 
-    def resume(self, tickers: Iterable[str], now: float = 0.0) -> None:
+    def resume(self, tickers: Iterable[str], now: float) -> None:
         """Reactivate paused markets; as on Kalshi, every resting order in them is canceled."""
         for ticker in tickers:
             market = self.market(ticker)

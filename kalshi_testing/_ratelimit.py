@@ -154,11 +154,6 @@ class FakeRateLimits:
             body=_TOO_MANY,
         )
 
-    def level(self, account: str, bucket: str = "write", shard: int = 0) -> float | None:
-        """A bucket's token level as last metered (``None`` before its first request)."""
-        meter = self._meters.get((account, bucket, shard))
-        return None if meter is None else meter.level
-
     def limits_json(self) -> dict[str, Any]:
         return {
             "usage_tier": self.tier,

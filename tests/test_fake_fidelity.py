@@ -9,6 +9,7 @@ answers (``trading_is_paused``, ``invalid_price``, ``fill_or_kill_insufficient_r
 
 from __future__ import annotations
 
+import pickle
 import time
 from decimal import Decimal
 from typing import Any
@@ -228,6 +229,8 @@ def test_v1_writes_are_410_by_default_with_a_typed_error_naming_the_v2_method(
         assert err.replacement == replacement
         assert f"use {replacement} instead" in str(err)
         assert "Please switch to the V2 endpoints" in (err.message or "")
+        again = pickle.loads(pickle.dumps(err))
+        assert (type(again), again.replacement, str(again)) == (type(err), replacement, str(err))
     assert fake.orders == {}
     # Users replaying old flows turn V1 writes back on.
     fake.serve_v1_writes = True
