@@ -38,6 +38,7 @@ def test_a_paused_market_refuses_orders_with_409_and_still_cancels(
         harness.run(lambda c: v2(c, "bid", "0.12", "1"), client)
     err = info.value
     assert (err.status, err.code, err.message) == (409, "trading_is_paused", "trading is paused")
+    assert err.attempts == 1  # a 409 is not retried (the 503 it used to be was)
     with pytest.raises(errors.TradingPausedError):  # amends are refused too
         harness.run(
             lambda c: c.amend_order_v2(
