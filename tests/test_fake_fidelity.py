@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kalshi_core import errors
 from kalshi_core.models import raw_json
@@ -418,16 +420,97 @@ def test_single_order_writes_on_a_shard_draw_from_its_own_write_bucket(
     assert len(fake.orders_of(account.user_id)) == 20
 
 
-def test_decimal_money_stays_exact() -> None:
-    # The fee schedule arithmetic is Decimal end to end (no float creeps in).
+# Kalshi's fee-rounding page, its three worked examples (balance precision $0.01): per fill,
+# (revenue, trade fee) and the expected (rounding, accumulator, rebate, net fee).
+FEE_ROUNDING_EXAMPLES = {
+    "subpenny price: 3 x 1 at $0.055": (
+        ("0.0550", "0.0085"),
+        [
+            ("0.0065", "0.0065", "0", "0.0150"),
+            ("0.0065", "0.0030", "0.01", "0.0050"),
+            ("0.0065", "0.0095", "0", "0.0150"),
+        ],
+    ),
+    "fractional: 3 x 0.30 at $0.50": (
+        ("0.1500", "0.0041"),
+        [
+            ("0.0059", "0.0059", "0", "0.0100"),
+            ("0.0059", "0.0018", "0.01", "0.0000"),
+            ("0.0059", "0.0077", "0", "0.0100"),
+        ],
+    ),
+    "both: 3 x 0.03 at $0.3301": (
+        ("0.009903", "0.0005"),
+        [
+            ("0.009597", "0.009597", "0", "0.010097"),
+            ("0.009597", "0.009194", "0.01", "0.000097"),
+            ("0.009597", "0.008791", "0.01", "0.000097"),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("example", list(FEE_ROUNDING_EXAMPLES))
+def test_fee_rounding_reproduces_kalshi_s_worked_examples(example: str) -> None:
+    from kalshi_testing._fees import fill_fee
+
+    (cost, trade_fee), rows = FEE_ROUNDING_EXAMPLES[example]
+    accumulator = Decimal(0)
+    for rounding, after, rebate, net in rows:
+        fee = fill_fee(Decimal(trade_fee), Decimal(cost), accumulator)
+        assert (fee.rounding_fee, fee.accumulator, fee.rebate, fee.total) == (
+            Decimal(rounding),
+            Decimal(after),
+            Decimal(rebate),
+            Decimal(net),
+        )
+        accumulator = fee.accumulator
+
+
+def test_the_trade_fee_is_rounded_up_to_the_centicent() -> None:
+    from kalshi_testing._fees import FeeSchedule
+
+    quadratic = FeeSchedule()
+    # 0.07 x 0.30 x 0.5 x 0.5 = 0.00525 -> 0.0053; makers pay nothing on plain quadratic.
+    assert quadratic.trade_fee(True, Decimal("0.30"), Decimal("0.50")) == Decimal("0.0053")
+    assert quadratic.trade_fee(False, Decimal(10), Decimal("0.50")) == Decimal(0)
+    makers = FeeSchedule("quadratic_with_maker_fees", Decimal(2))
+    assert makers.trade_fee(False, Decimal(10), Decimal("0.50")) == Decimal("0.0875")
+    combo = FeeSchedule("quadratic_with_combo_maker_fees", Decimal(1))
+    assert combo.trade_fee(False, Decimal(10), Decimal("0.50")) == Decimal("0.0875")
+    flat = FeeSchedule("flat", Decimal(3))
+    assert flat.trade_fee(True, Decimal(4), Decimal("0.30")) == Decimal("0.12")
+    assert flat.trade_fee(False, Decimal(4), Decimal("0.30")) == Decimal(0)
+
+
+@given(
+    st.lists(st.integers(1, 50), min_size=1, max_size=40),
+    st.integers(1, 99),
+    st.sampled_from([1, 100]),
+)
+def test_many_small_fills_cost_within_a_cent_of_one_fill(
+    pieces: list[int], cents: int, unit: int
+) -> None:
+    """Whatever the split of an order into fills, no fill's fee is negative and, for whole
+    contracts (``unit`` 1), the total fee is within $0.01 (plus $0.0001 of trade-fee rounding
+    per fill) of one fill's. (Fractional fills worth under a cent each, ``unit`` 100, can pay a
+    cent each: the balance moves in whole cents.)"""
     from kalshi_testing._fees import FeeSchedule, fill_fee
 
-    schedule = FeeSchedule("quadratic_with_combo_maker_fees", Decimal("1"))
-    assert schedule.trade_fee(False, Decimal(10), Decimal("0.5")) == Decimal("0.0875")
-    first = fill_fee(Decimal("0.0085"), Decimal("0.055"), Decimal(0))
-    assert (first.rounding_fee, first.total) == (Decimal("0.0065"), Decimal("0.0150"))
-    second = fill_fee(Decimal("0.0085"), Decimal("0.055"), first.accumulator)
-    assert (second.rebate, second.total) == (Decimal("0.01"), Decimal("0.0050"))
+    schedule, price = FeeSchedule(), Decimal(cents) / 100
+    counts = [Decimal(p) / unit for p in pieces]
+
+    def fee_of(count: Decimal, accumulator: Decimal) -> Any:
+        return fill_fee(schedule.trade_fee(True, count, price), count * price, accumulator)
+
+    accumulator, total = Decimal(0), Decimal(0)
+    for count in counts:
+        fee = fee_of(count, accumulator)
+        assert fee.total >= 0
+        accumulator, total = fee.accumulator, total + fee.total
+    single = fee_of(sum(counts, Decimal(0)), Decimal(0)).total
+    if unit == 1:
+        assert abs(total - single) <= Decimal("0.01") + Decimal("0.0001") * len(counts)
 
 
 def test_the_command_line_can_serve_v1_writes() -> None:
