@@ -232,6 +232,8 @@ def _page(cursor: str, *ids: str) -> models.GetOrdersResponse:
 def test_a_walk_started_at_a_cursor_stops_when_the_server_repeats_it() -> None:
     """(Broken by: not remembering the starting cursor: the walk fetches ``X`` again.)"""
     paginator = Paginator(builders.get_orders(cursor="X"))
+    assert paginator.done is False
+    assert paginator.pages == 0
     first = paginator.next_call()
     assert first is not None
     assert first.query_value("cursor") == "X"

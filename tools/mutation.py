@@ -51,6 +51,7 @@ PYTEST_ARGS = (
     "-q",
 )
 CONTRACTS = "tests/test_policy_contracts.py"
+RECOVERY = "tests/test_recovery_contracts.py"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ GROUPS: dict[str, Group] = {
             "tests/test_auth_clock.py",
             "tests/test_faults.py",
             CONTRACTS,
+            RECOVERY,
         ),
     ),
     "idempotency": Group(
@@ -86,6 +88,7 @@ GROUPS: dict[str, Group] = {
             "tests/test_faults.py",
             "tests/test_write_answers.py",
             CONTRACTS,
+            RECOVERY,
         ),
     ),
     "ratelimit": Group(
@@ -158,6 +161,18 @@ class Survivor:
     def equivalent(self) -> bool:
         return self.verdict in {"equivalent", "decoration"}
 
+    def toml(self) -> str:
+        """A ``tools/mutation_verdicts.toml`` entry for this survivor, verdict to fill in."""
+        return (
+            "[[mutant]]\n"
+            f"module = {json.dumps(self.module)}\n"
+            f"function = {json.dumps(self.function)}\n"
+            f"minus = {json.dumps(self.minus, ensure_ascii=False)}\n"
+            f"plus = {json.dumps(self.plus, ensure_ascii=False)}\n"
+            'verdict = "equivalent"\n'
+            'reason = "TODO"\n'
+        )
+
 
 def _function(name: str) -> str:
     """``Credentials.__init__`` from ``...xǁCredentialsǁ__init____mutmut_1``."""
@@ -202,6 +217,13 @@ def classify(
     base = Survivor(module, function, name, status, minus, plus)
     if status == "survived" and _XX.sub(lambda m: m["q"] + m["s"] + m["q"], plus) == minus:
         return attrs_replace(base, verdict="decoration", reason="message text wrapped in XX")
+    if status == "survived" and plus != minus and plus.lower() == minus.lower():
+        return attrs_replace(
+            base,
+            verdict="decoration",
+            reason="only the letter case of a string changed (message text, or a name compared "
+            "case-insensitively)",
+        )
     for v in verdicts:
         if (
             v.get("module") == module
@@ -437,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     unexplained = [x for x in all_survivors if x.verdict == "unexplained"]
     for x in unexplained:
         print(f"unexplained: {x.name}\n    - {x.minus}\n    + {x.plus}")
+    if unexplained:
+        (WORK / "unexplained.toml").write_text("\n".join(x.toml() for x in unexplained))
+        print(f"verdict stubs for them: {WORK / 'unexplained.toml'}")
     print(f"tables: {WORK / 'summary.md'}; diffs: {WORK}/<group>/survivors.txt")
     if args.write_doc:
         _write_doc(summary, all_survivors)
