@@ -173,10 +173,10 @@ def test_a_429_empties_the_bucket_of_its_kind_only() -> None:
     assert limiter.acquire(balance, 10.0) == 0.0
     limiter.penalize(balance, 10.0)
     assert limiter.levels(10.0)["read"] <= 0.0
-    assert limiter.levels(10.0)["write"] == pytest.approx(100.0)
-    # 10 tokens plus the 100-token headroom (a quarter of Basic's two-second, 400-token read
-    # bucket) at 200 per second.
-    assert limiter.acquire(balance, 10.0) == pytest.approx(0.55)
+    assert limiter.levels(10.0)["write"] == pytest.approx(limiter.write.capacity)
+    # The next read waits for its 10 tokens plus the headroom to refill.
+    read = limiter.read
+    assert limiter.acquire(balance, 10.0) == pytest.approx((10 + read.spare) / read.rate)
     assert limiter.acquire(builders.create_order_v2(**V2_ORDER), 10.0) == 0.0
     # A penalty never refills a bucket that is already in debt.
     limiter.penalize(balance, 10.0)
@@ -202,10 +202,11 @@ def test_a_429_slows_the_next_request_on_every_driver(harness: Harness) -> None:
     status = harness.run(lambda c: c.get_exchange_status(), client)
     elapsed = time.monotonic() - started
     assert status.exchange_active is True
-    # Without the penalty the bucket would hold 180 of its 200 read tokens and the retry would
-    # leave at once; with it the retry waited for the headroom to refill (0.3 s).
-    assert client.rate_limit_levels()["read"] < 120
-    assert elapsed >= 0.25
+    # Without the penalty the bucket would hold all but 20 of its read tokens and the retry
+    # would leave at once; with it the retry waited for the headroom to refill.
+    read = client.rate_limiter.read
+    assert client.rate_limit_levels()["read"] < read.capacity / 2
+    assert elapsed >= 0.9 * (10 + read.spare) / read.rate
 
 
 def test_v1_batch_cancel_by_ids_costs_per_id() -> None:
@@ -220,7 +221,7 @@ def test_v1_batch_cancel_by_ids_costs_per_id() -> None:
     assert limiter.cost(by_orders) == 4
     limiter = RateLimiter.for_tier("basic", headroom=0.0)
     assert limiter.acquire(by_ids, 0.0) == 0.0
-    assert limiter.levels(0.0)["write"] == pytest.approx(86.0)
+    assert limiter.levels(0.0)["write"] == pytest.approx(limiter.write.capacity - 14)
 
 
 # -- 6 and 7. pagination: a cursor the walk started from, and no feeding after the refusal ------
