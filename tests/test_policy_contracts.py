@@ -24,7 +24,7 @@ from kalshi_core import Call, Credentials, Paginator, Response, builders, errors
 from kalshi_core.models._converter import DETAILED, FAST, structure
 from kalshi_core.policy.clock import ClockOffset
 from kalshi_core.policy.idempotency import is_idempotent, recovery_for
-from kalshi_core.policy.ratelimit import RateLimiter
+from kalshi_core.policy.ratelimit import Bucket, RateLimiter
 from kalshi_core.policy.retry import (
     GIVE_UP,
     Attempt,
@@ -577,3 +577,85 @@ def test_attempt_repr_shows_outcome_and_latency_without_secrets() -> None:
         GIVE_UP,
     )
     assert "-> APITimeoutError" in repr(failed)
+
+
+# -- rate limiter: buckets, settings and the account's own numbers --------------------------------
+
+
+def test_a_bucket_on_its_own_spends_all_it_holds() -> None:
+    bucket = Bucket(10.0, capacity=20.0)
+    assert bucket.spare == 0.0
+    assert bucket.reserve(20.0, 0.0) == 0.0
+    # Half a token short waits half a token's time, however small.
+    assert bucket.reserve(0.5, 0.0) == pytest.approx(0.05)
+    assert Bucket(0.5).reserve(0.5, 0.0) == 0.0  # a rate below one token a second is a rate
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="rate"):
+            Bucket(bad)
+
+
+def test_limiter_settings() -> None:
+    with pytest.raises(ValueError, match="headroom"):
+        RateLimiter(read=10, write=10, headroom=1.0)
+    with pytest.raises(ValueError, match="headroom"):
+        RateLimiter(read=10, write=10, headroom=-0.1)
+    limiter = RateLimiter(read=(10, 40), write=(5, 20), headroom=0.0)
+    assert (limiter.read.rate, limiter.read.capacity) == (10, 40)
+    assert (limiter.write.rate, limiter.write.capacity) == (5, 20)
+    custom = RateLimiter(
+        read=100, write=100, costs={"GetBalance": 7}, per_item_costs={"BatchCancelOrdersV2": 3}
+    )
+    assert custom.cost(builders.get_balance()) == 7
+    assert custom.cost(builders.get_order("o")) == custom.default_cost
+    cancels = [{"order_id": f"o{i}", "market_ticker": MARKET} for i in range(4)]
+    assert custom.cost(builders.batch_cancel_orders_v2(orders=cancels)) == 12
+
+
+def test_a_batch_of_one_and_an_unreadable_batch_cost_one_order() -> None:
+    limiter = RateLimiter.for_tier("basic", headroom=0.0)
+    one = builders.batch_create_orders_v2(orders=[V2_ORDER])
+    assert limiter.cost(one) == 10
+    op = one.operation
+    for body in (None, b"", b"not json", b"[]", b"{}", b'{"orders": "x"}'):
+        assert limiter.cost(Call(op, "/portfolio/events/orders/batched", body=body)) == 10
+    assert limiter.acquire(one, 0.0) == 0.0
+    assert limiter.acquire(one, 0.0) == 0.0
+    assert limiter.levels(0.0)["write"] == pytest.approx(limiter.write.capacity - 20)
+
+
+def test_a_429_on_a_write_drains_the_write_bucket() -> None:
+    limiter = RateLimiter.for_tier("basic")
+    create = builders.create_order_v2(**V2_ORDER)
+    limiter.penalize(create, 0.0)
+    assert limiter.levels(0.0)["write"] <= 0.0
+    assert limiter.levels(0.0)["read"] == pytest.approx(limiter.read.capacity)
+
+
+def test_configure_adopts_each_bucket_it_is_given_and_skips_incomplete_entries() -> None:
+    limiter = RateLimiter.for_tier("basic")
+    limits = models.GetAccountApiLimitsResponse(
+        read=models.BucketLimit(refill_rate=0), write=models.BucketLimit(refill_rate=50)
+    )
+    limiter.configure(limits)
+    assert limiter.read.rate == 200  # a zero rate is no information
+    assert (limiter.write.rate, limiter.write.capacity) == (50, 50)
+    assert limiter.write.spare == pytest.approx(50 * limiter.headroom)
+    assert limiter.levels(0.0)["write"] == pytest.approx(50)
+    assert limiter.acquire(builders.create_order_v2(**V2_ORDER), 0.0) == 0.0
+    limiter.configure(models.GetAccountApiLimitsResponse(read=None, write=None))
+    assert limiter.write.rate == 50
+    costs = models.GetAccountEndpointCostsResponse(
+        endpoint_costs=[
+            models.EndpointTokenCost(method="GET", path=None, cost=1),
+            models.EndpointTokenCost(method=None, path="/portfolio/balance", cost=1),
+            models.EndpointTokenCost(method="GET", path="/portfolio/balance", cost=None),
+            models.EndpointTokenCost(method="GET", path="/no/such/route", cost=99),
+            models.EndpointTokenCost(
+                method="get", path="/trade-api/v2/portfolio/orders/{id}/", cost=4
+            ),
+            models.EndpointTokenCost(method="GET", path="/portfolio/balance", cost=6),
+        ]
+    )
+    limiter.configure(costs=costs)
+    assert limiter.cost(builders.get_order("o")) == 4
+    assert limiter.cost(builders.get_balance()) == 6
