@@ -149,7 +149,10 @@ VERDICTS = ROOT / "tools" / "mutation_verdicts.toml"
 DOC = ROOT / "docs" / "mutation.md"
 DOC_START = "<!-- mutation: survivors start (written by tools/mutation.py --write-doc) -->"
 DOC_END = "<!-- mutation: survivors end -->"
-_XX = re.compile(r"""(?P<q>b?['"])XX(?P<s>.*?)XX(?P=q)""")
+_XX = re.compile(r"""(?P<p>b?)(?P<q>['"])XX(?P<s>.*?)XX(?P=q)""")
+# A line that builds a message for people: an exception, a warning, a reason, a repr, or a
+# string-only continuation line of one.
+_MESSAGE = re.compile(r"""raise |Error\(|Warning\(|warn\(|Resend\(|^f?["']|^return f?["']""")
 
 
 @dataclass(frozen=True)
@@ -216,21 +219,22 @@ def _load_verdicts() -> list[dict[str, str]]:
 def classify(
     module: str, name: str, status: str, diff: str, verdicts: list[dict[str, str]]
 ) -> Survivor:
-    """The survivor with its verdict: ``decoration`` when the only change wraps a string literal
-    in ``XX`` (mutmut's marker: the words of a message are all still there), else the recorded
+    """The survivor with its verdict: ``decoration`` when the only change wraps the text of a
+    message in ``XX`` or changes its letter case (every word is still there), else the recorded
     verdict whose module, function and changed lines match (``tools/mutation_verdicts.toml``),
     else ``unexplained``."""
     function = _function(name)
     minus, plus = _changed_lines(diff)
     base = Survivor(module, function, name, status, minus, plus)
-    if status == "survived" and _XX.sub(lambda m: m["q"] + m["s"] + m["q"], plus) == minus:
+    message = bool(_MESSAGE.search(minus)) or function.endswith("__repr__")
+    unwrapped = _XX.sub(lambda m: m["p"] + m["q"] + m["s"] + m["q"], plus)
+    if status == "survived" and message and unwrapped == minus:
         return attrs_replace(base, verdict="decoration", reason="message text wrapped in XX")
-    if status == "survived" and plus != minus and plus.lower() == minus.lower():
+    if status == "survived" and message and plus != minus and plus.lower() == minus.lower():
         return attrs_replace(
             base,
             verdict="decoration",
-            reason="only the letter case of a string changed (message text, or a name compared "
-            "case-insensitively)",
+            reason="only the letter case of message text changed",
         )
     for v in verdicts:
         if (
