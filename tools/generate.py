@@ -581,11 +581,15 @@ class Generator:
             '"""\n',
             "from __future__ import annotations\n",
             "from collections.abc import Mapping, Sequence",
-            "from typing import Any\n",
-            "from kalshi_core._generated import optable as ops",
+            "from typing import TYPE_CHECKING, Any\n",
             "from kalshi_core import models as m",
+            "from kalshi_core._lazy import lazy_module",
             "from kalshi_core.wire.call import Call, make_call",
             "from kalshi_core.wire.validate import DateTimeInput, DecimalInput, TimestampInput\n",
+            "if TYPE_CHECKING:",
+            "    from kalshi_core._generated import optable as ops",
+            "else:  # the table needs every model class: built on the first call, not on import",
+            '    ops = lazy_module("kalshi_core._generated.optable", globals(), "ops")\n',
             "__all__ = [",
         ]
         out += [f'    "{op["name"]}",' for op in ops]

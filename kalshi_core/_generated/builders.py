@@ -10,12 +10,17 @@ its response. Nothing here sends, signs or reads the clock.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kalshi_core._generated import optable as ops
 from kalshi_core import models as m
+from kalshi_core._lazy import lazy_module
 from kalshi_core.wire.call import Call, make_call
 from kalshi_core.wire.validate import DateTimeInput, DecimalInput, TimestampInput
+
+if TYPE_CHECKING:
+    from kalshi_core._generated import optable as ops
+else:  # the table needs every model class: built on the first call, not on import
+    ops = lazy_module("kalshi_core._generated.optable", globals(), "ops")
 
 __all__ = [
     "upgrade_account_api_usage_level",
