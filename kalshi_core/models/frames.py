@@ -6,8 +6,7 @@ per record. Columns are the declared fields that any record has (in declaration 
 the keys the SDK does not declare (``extra_fields``), in the order first seen. Values keep
 their types: money and counts stay ``Decimal`` (an ``object`` column, never float), times
 aware ``datetime``, enums their string value, nested models their ``to_dict()``; a missing
-value is ``None``. pandas (and attrs) are imported only when this is called, so that importing
-a driver stays light.
+value is ``None``. pandas is imported only when this is called.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from typing import Any
+
+import attrs
 
 from kalshi_core.errors import ConfigurationError
 from kalshi_core.models._base import Model, TolerantEnum
@@ -32,8 +33,6 @@ def _pandas() -> Any:
 
 
 def _records_of(page: Model, list_name: str | None) -> list[Any]:
-    import attrs
-
     fields: Any = attrs.fields(type(page))  # type: ignore[arg-type]
     lists = [a.name for a in fields if isinstance(getattr(page, a.name), list)]
     if list_name is None:
@@ -61,8 +60,6 @@ def _value(value: Any) -> Any:
 
 def to_dataframe(records: Iterable[Any] | Model, *, list_name: str | None = None) -> Any:
     """A ``pandas.DataFrame`` of ``records`` (models), or of the records of one page."""
-    import attrs
-
     pandas = _pandas()
     rows = _records_of(records, list_name) if isinstance(records, Model) else list(records)
     columns: dict[str, None] = {}
