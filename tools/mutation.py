@@ -40,7 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
-COPIED = ("kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing", "tests", "spec")
+COPIED = ("kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing", "tests", "spec", "docs")
+# Data the tests read, copied by mutmut next to the mutated packages.
+ALSO_COPY = ("spec", "docs")
 PYTEST_ARGS = (
     "--driver=sync",
     "-p",
@@ -109,7 +111,13 @@ GROUPS: dict[str, Group] = {
     ),
     "validation": Group(
         ("kalshi_core/wire/validate.py", "kalshi_core/wire/rules.py"),
-        ("tests/test_trading_validation.py", "tests/test_intents_and_batches.py", CONTRACTS),
+        (
+            "tests/test_trading_validation.py",
+            "tests/test_validation_contracts.py",
+            "tests/test_datetime_inputs.py",
+            "tests/test_intents_and_batches.py",
+            CONTRACTS,
+        ),
     ),
     "trading": Group(
         ("kalshi_core/trading.py",),
@@ -283,7 +291,7 @@ def _pyproject(group: Group) -> str:
         + "\n\n[tool.mutmut]\n"
         + f"source_paths = {_toml_list(['kalshi_core', 'kalshi_testing', 'kalshi_sync', 'kalshi_async'])}\n"  # noqa: E501
         + f"only_mutate = {_toml_list(group.modules)}\n"
-        + f"also_copy = {_toml_list(['spec'])}\n"
+        + f"also_copy = {_toml_list(ALSO_COPY)}\n"
         + f"pytest_add_cli_args = {_toml_list(group.pytest_args())}\n"
         + f"pytest_add_cli_args_test_selection = {_toml_list(group.tests)}\n"
         + "use_git_change_detection = false\n"
