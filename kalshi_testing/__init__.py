@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401 - handlers
 from kalshi_testing._engine import Ledger
+from kalshi_testing._events import EventLog
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
-from kalshi_testing._faults import Fault, FaultPlan
+from kalshi_testing._faults import Fault, FaultPlan, StreamFault
 from kalshi_testing._ratelimit import FakeRateLimits
 from kalshi_testing._server import LoopbackServer
+from kalshi_testing._stream_json import Ladder
+from kalshi_testing._ws import StreamConnection
 
 if TYPE_CHECKING:
     from kalshi_testing._transport import mock_transport
@@ -21,13 +24,17 @@ if TYPE_CHECKING:
 __all__ = [
     "ApiKey",
     "Context",
+    "EventLog",
     "FakeError",
     "FakeExchange",
     "FakeRateLimits",
     "Fault",
     "FaultPlan",
+    "Ladder",
     "Ledger",
     "LoopbackServer",
+    "StreamConnection",
+    "StreamFault",
     "handler",
     "mock_transport",
 ]

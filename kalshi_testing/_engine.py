@@ -42,6 +42,18 @@ import attrs
 
 from kalshi_testing._book import Book
 from kalshi_testing._errors import FakeError
+from kalshi_testing._events import (
+    BookChanged,
+    EngineEvent,
+    FillMade,
+    Flushed,
+    GroupChanged,
+    Listener,
+    MarketChanged,
+    OrderChanged,
+    PositionChanged,
+    TradeMade,
+)
 from kalshi_testing._state import (
     Account,
     CashMovement,
@@ -53,6 +65,7 @@ from kalshi_testing._state import (
     Position,
     Settlement,
     SubaccountTransfer,
+    Trade,
     User,
 )
 
@@ -122,7 +135,12 @@ class Ledger:
 
 class Engine:
     """All trading state and every rule that changes it. Not thread-safe by itself: the
-    ``FakeExchange`` that owns it calls it under its lock."""
+    ``FakeExchange`` that owns it calls it under its lock.
+
+    Observers registered with :meth:`listen` hear every change as it happens (see
+    ``kalshi_testing._events``): book levels, trades, fills, orders, positions, order groups
+    and market lifecycle. The engine knows nothing of who listens or why.
+    """
 
     def __init__(self) -> None:
         self.users: dict[str, User] = {}
@@ -137,9 +155,55 @@ class Engine:
         self.subaccount_transfers: list[SubaccountTransfer] = []
         self.intra_transfers: list[IntraTransfer] = []
         self.fees_collected = ZERO
+        self.trades: list[Trade] = []
+        self._listeners: list[Listener] = []
+        self._causes: list[Order | None] = []
+        self._now = 0.0
         self._flows: dict[tuple[str, int], defaultdict[str, Decimal]] = {}
         self._expiring: set[str] = set()
         self._sequence = itertools.count(1)
+
+    # -- observers --------------------------------------------------------------------------------
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(event)`` for every change from now on (under the exchange lock)."""
+        self._listeners.append(listener)
+
+    def unlisten(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, event: EngineEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def flush(self, now: float) -> None:
+        """Tell listeners that one request or helper call is complete (``Flushed``)."""
+        if self._listeners:
+            self._emit(Flushed(now))
+
+    def _level_changed(self, order: Order, delta: Decimal) -> None:
+        if not self._listeners:
+            return
+        cause = self._causes[-1] if self._causes else order
+        self._emit(
+            BookChanged(order.ticker, order.book_side, order.price, delta, order, cause, self._now)
+        )
+
+    def _order_changed(self, order: Order, now: float) -> None:
+        if self._listeners:
+            self._emit(OrderChanged(order, now))
+
+    def _position_changed(self, position: Position, now: float) -> None:
+        if self._listeners:
+            self._emit(PositionChanged(position, now))
+
+    def _group_changed(self, group: OrderGroup, event_type: str, now: float) -> None:
+        if self._listeners:
+            self._emit(GroupChanged(group, event_type, now))
+
+    def open_interest(self, ticker: str) -> Decimal:
+        """YES contracts held in ``ticker`` (each one has a NO contract against it)."""
+        return sum((p.yes_count for p in self.positions.values() if p.ticker == ticker), ZERO)
 
     # -- small helpers --------------------------------------------------------------------------
     def seq(self) -> int:
@@ -190,8 +254,11 @@ class Engine:
 
     # -- set-up ---------------------------------------------------------------------------------
     def add_market(self, market: Market) -> None:
+        new_event = all(m.event_ticker != market.event_ticker for m in self.markets.values())
         self.markets[market.ticker] = market
-        self.books[market.ticker] = Book()
+        self.books[market.ticker] = Book(self._level_changed)
+        if self._listeners:
+            self._emit(MarketChanged(market, "created", market.created, new_event))
 
     def deposit(self, user_id: str, amount: Decimal, now: float, method: str = "ach") -> None:
         """Credit ``amount`` dollars to the primary account and record an applied deposit."""
@@ -220,6 +287,15 @@ class Engine:
     # -- time -------------------------------------------------------------------------------------
     def advance(self, now: float) -> None:
         """Expire every resting order whose ``expiration_ts`` has passed."""
+        if not self._expiring:
+            return
+        self._causes.append(None)
+        try:
+            self._expire(now)
+        finally:
+            self._causes.pop()
+
+    def _expire(self, now: float) -> None:
         for order_id in list(self._expiring):
             order = self.orders[order_id]
             if order.expiration_ts is None or order.remaining <= 0:
@@ -236,6 +312,14 @@ class Engine:
         ``max_cost`` (V1 ``buy_max_cost``, dollars) makes the order fill-or-kill within that
         total cost.
         """
+        self._now = now
+        self._causes.append(order)
+        try:
+            return self._place(order, now, max_cost)
+        finally:
+            self._causes.pop()
+
+    def _place(self, order: Order, now: float, max_cost: Decimal | None) -> Execution:
         market = self._tradable(order.ticker)
         account = self.account(order.user_id, order.subaccount)
         group = self._group_for_new_order(order)
@@ -271,6 +355,7 @@ class Engine:
             group.order_ids.append(order.order_id)
         account.cash -= cost
         account.updated = now
+        self._order_changed(order, now)
         execution = Execution(order)
         kill = order.time_in_force == "fill_or_kill" or max_cost is not None
         if kill and not self._can_fill(order, max_cost):
@@ -372,6 +457,8 @@ class Engine:
             order.updated = now
             if order.remaining <= 0:
                 order.closed = "executed"
+            if not is_taker:
+                self.books[order.ticker].reduced(order, qty)
             position = self.position(order.user_id, order.subaccount, order.ticker)
             (position.yes if order.book_side == "bid" else position.no).add(qty, paid)
             position.total_traded += cost
@@ -400,9 +487,21 @@ class Engine:
             self.fills.append(fill)
             if is_taker:
                 execution.fills.append(fill)
+                trade = Trade(
+                    str(uuid.uuid4()), order.ticker, price, qty, taker.book_side, now, fill.sequence
+                )
+                self.trades.append(trade)
+                market.volume += qty
+                market.last_price = price
+                market.last_size = qty
+                if self._listeners:
+                    self._emit(TradeMade(trade))
+            if self._listeners:
+                self._emit(FillMade(fill, position.signed))
+                self._emit(OrderChanged(order, now))
+                self._emit(PositionChanged(position, now))
         if maker.remaining <= 0:
             self.books[maker.ticker].remove(maker)
-        market.last_price = price
         for order in (taker, maker):
             self._group_matched(order, qty, now)
 
@@ -424,6 +523,7 @@ class Engine:
         reduced = order.remaining
         if reduced <= 0:
             return ZERO
+        self._now = now
         self.books[order.ticker].remove(order)
         account = self.account(order.user_id, order.subaccount)
         account.cash += order.collateral_price * reduced
@@ -434,6 +534,7 @@ class Engine:
         order.closed = "canceled"
         order.updated = now
         self._expiring.discard(order.order_id)
+        self._order_changed(order, now)
         return reduced
 
     def decrease(self, order: Order, new_remaining: Decimal, now: float) -> Decimal:
@@ -451,6 +552,9 @@ class Engine:
         order.canceled += reduced
         order.decrease_count += reduced
         order.updated = now
+        self._now = now
+        self.books[order.ticker].reduced(order, reduced)
+        self._order_changed(order, now)
         return reduced
 
     def amend(
@@ -469,6 +573,21 @@ class Engine:
         amend goes to the back of the queue. An amended price that crosses trades at once.
         ``expiration_ts``: False keeps the expiry, None or 0 removes it, else the new one.
         """
+        self._now = now
+        self._causes.append(order)
+        try:
+            return self._amend(order, price, total, now, expiration_ts)
+        finally:
+            self._causes.pop()
+
+    def _amend(
+        self,
+        order: Order,
+        price: Decimal,
+        total: Decimal,
+        now: float,
+        expiration_ts: int | bool | None,
+    ) -> Execution:
         market = self._tradable(order.ticker)
         if total <= order.filled:
             raise FakeError(400, "invalid_order", "count must exceed the contracts already filled")
@@ -504,6 +623,7 @@ class Engine:
             book.add(order)
             if order.expiration_ts is not None:
                 self._expiring.add(order.order_id)
+        self._order_changed(order, now)
         return execution
 
     def queue_position(self, order: Order) -> Decimal:
@@ -513,20 +633,29 @@ class Engine:
     # -- market events ------------------------------------------------------------------------
     def pause(self, tickers: Iterable[str], now: float) -> None:
         """Pause trading: cancel every resting ``cancel_order_on_pause`` order; refuse new ones."""
-        for ticker in tickers:
-            market = self.market(ticker)
-            if market.status != "active":
-                continue
-            market.status = "paused"
-            for order in list(self.books[ticker].orders()):
-                if order.cancel_order_on_pause:
-                    self.cancel(order, now)
+        self._causes.append(None)
+        try:
+            for ticker in tickers:
+                market = self.market(ticker)
+                if market.status != "active":
+                    continue
+                market.status = "paused"
+                if self._listeners:
+                    self._emit(MarketChanged(market, "deactivated", now))
+                for order in list(self.books[ticker].orders()):
+                    if order.cancel_order_on_pause:
+                        self.cancel(order, now)
+        finally:
+            self._causes.pop()
 
-    def resume(self, tickers: Iterable[str]) -> None:
+    def resume(self, tickers: Iterable[str], now: float | None = None) -> None:
+        at = self._now if now is None else now
         for ticker in tickers:
             market = self.market(ticker)
             if market.status == "paused":
                 market.status = "active"
+                if self._listeners:
+                    self._emit(MarketChanged(market, "activated", at))
 
     def settle(self, ticker: str, result: str, value: Decimal | None, now: float) -> None:
         """Settle a market: cancel its resting orders and pay every position out."""
@@ -543,6 +672,14 @@ class Engine:
             payout_yes = value
         else:
             raise ValueError("result must be 'yes', 'no' or 'scalar'")
+        self._causes.append(None)
+        try:
+            self._settle(market, result, payout_yes, now)
+        finally:
+            self._causes.pop()
+
+    def _settle(self, market: Market, result: str, payout_yes: Decimal, now: float) -> None:
+        ticker = market.ticker
         for order in list(self.books[ticker].orders()):
             self.cancel(order, now, close=True)
         for position in self.positions.values():
@@ -561,6 +698,7 @@ class Engine:
             position.yes.clear()
             position.no.clear()
             position.updated = now
+            self._position_changed(position, now)
             self.settlements.append(
                 Settlement(
                     user_id=position.user_id,
@@ -583,6 +721,9 @@ class Engine:
         market.result = result
         market.settlement_value = payout_yes
         market.settled_time = now
+        if self._listeners:
+            self._emit(MarketChanged(market, "determined", now))
+            self._emit(MarketChanged(market, "settled", now))
 
     # -- order groups -----------------------------------------------------------------------------
     def _group_for_new_order(self, order: Order) -> OrderGroup | None:
@@ -608,6 +749,7 @@ class Engine:
             raise FakeError(400, "invalid_parameters", "too many order groups")
         group = OrderGroup(str(uuid.uuid4()), user_id, subaccount, limit, now)
         self.groups[group.group_id] = group
+        self._group_changed(group, "created", now)
         return group
 
     def group_volume(self, group: OrderGroup, now: float) -> Decimal:
@@ -627,6 +769,7 @@ class Engine:
     def trigger_group(self, group: OrderGroup, now: float) -> None:
         """Cancel every order of the group and refuse new ones until reset."""
         group.triggered = True
+        self._group_changed(group, "triggered", now)
         self._cancel_group_orders(group, now)
 
     def _cancel_group_orders(self, group: OrderGroup, now: float) -> None:
@@ -635,17 +778,20 @@ class Engine:
             if order.remaining > 0:
                 self.cancel(order, now)
 
-    def reset_group(self, group: OrderGroup) -> None:
+    def reset_group(self, group: OrderGroup, now: float | None = None) -> None:
         group.triggered = False
         group.window.clear()
+        self._group_changed(group, "reset", self._now if now is None else now)
 
     def delete_group(self, group: OrderGroup, now: float) -> None:
         self._cancel_group_orders(group, now)
         del self.groups[group.group_id]
+        self._group_changed(group, "deleted", now)
 
     def update_group_limit(self, group: OrderGroup, limit: Decimal, now: float) -> None:
         """Set a new limit; a limit the rolling volume already reaches triggers at once."""
         group.limit = limit
+        self._group_changed(group, "limit_updated", now)
         if not group.triggered and self.group_volume(group, now) >= limit:
             self.trigger_group(group, now)
 
@@ -753,7 +899,10 @@ class Engine:
         if enabled:
             for position in self.positions.values():
                 if position.user_id == user_id and position.subaccount == subaccount:
+                    before = position.signed, position.yes_count
                     self._net(position, account, now)
+                    if (position.signed, position.yes_count) != before:
+                        self._position_changed(position, now)
 
     # -- the ledger -------------------------------------------------------------------------------
     def ledger(self) -> Ledger:

@@ -35,7 +35,9 @@ from kalshi_core.wire.credentials import signing_message
 from kalshi_core.wire.schema import Operation
 from kalshi_testing._engine import Engine, Ledger, fee
 from kalshi_testing._errors import FakeError
+from kalshi_testing._events import Listener
 from kalshi_testing._state import Market, Order, PublicKey, User
+from kalshi_testing._stream_json import Ladder, ladder
 from kalshi_testing._wire import error_body
 
 if TYPE_CHECKING:
@@ -188,10 +190,13 @@ class FakeExchange:
         #: Kalshi's token buckets, enforced with 429s when set (off by default).
         self.rate_limits = rate_limits
         self._key_owner: dict[str, str] = {}
-        self._lock = threading.RLock()
+        self._lock = _ExchangeLock(self._flush)
         self._house: str | None = None
         self._funded: set[str] = set()
         self.requests_seen = 0
+
+    def _flush(self) -> None:
+        self.engine.flush(self._clock())
 
     @property
     def users(self) -> dict[str, User]:
@@ -273,13 +278,26 @@ class FakeExchange:
         tick: Decimal | str = "0.01",
         taker_fee_rate: Decimal | str = "0.07",
         maker_fee_rate: Decimal | str = "0",
+        title: str = "",
+        subtitle: str = "",
+        yes_sub_title: str = "",
+        no_sub_title: str = "",
+        open_time: float | None = None,
+        close_time: float | None = None,
+        rules_primary: str = "",
+        rules_secondary: str = "",
+        now: float | None = None,
     ) -> Market:
         """Open a binary market (YES book) with the given price grid and fee rates.
 
-        The event defaults to the ticker without its last ``-`` segment. Fees per fill are
-        ``ceil_to_cent(rate * contracts * P * (1 - P))``.
+        The event defaults to the ticker without its last ``-`` segment, the series to the
+        event without its last segment (``HIGHNY-24JAN01-T60`` is in event ``HIGHNY-24JAN01``
+        of series ``HIGHNY``). Fees per fill are ``ceil_to_cent(rate * contracts * P * (1 -
+        P))``. The texts and times show in the REST market-data reads and the lifecycle stream;
+        ``open_time`` defaults to now, ``close_time`` to a week later (Unix seconds).
         """
         with self._lock:
+            at = self._now(now)
             event = event_ticker or ticker.rsplit("-", 1)[0]
             market = Market(
                 ticker=ticker,
@@ -287,6 +305,15 @@ class FakeExchange:
                 tick=Decimal(tick),
                 taker_fee_rate=Decimal(taker_fee_rate),
                 maker_fee_rate=Decimal(maker_fee_rate),
+                created=at,
+                title=title,
+                subtitle=subtitle,
+                yes_sub_title=yes_sub_title,
+                no_sub_title=no_sub_title,
+                open_time=at if open_time is None else open_time,
+                close_time=at + 7 * 86400 if close_time is None else close_time,
+                rules_primary=rules_primary,
+                rules_secondary=rules_secondary,
             )
             self.engine.add_market(market)
             return market
@@ -431,9 +458,10 @@ class FakeExchange:
             tickers = [ticker] if ticker else list(self.engine.markets)
             self.engine.pause(tickers, self._now(now))
 
-    def resume_trading(self, ticker: str | None = None) -> None:
+    def resume_trading(self, ticker: str | None = None, *, now: float | None = None) -> None:
         with self._lock:
-            self.engine.resume([ticker] if ticker else list(self.engine.markets))
+            tickers = [ticker] if ticker else list(self.engine.markets)
+            self.engine.resume(tickers, self._now(now))
 
     def deposit(self, user_id: str, amount: Decimal | str, *, now: float | None = None) -> None:
         """Credit a user's primary account (recorded as an applied ACH deposit)."""
@@ -485,6 +513,22 @@ class FakeExchange:
         if not path.startswith(BASE_PATH):
             raise FakeError(404, "not_found", f"no route for {path}")
         return self._route(request.method, path[len(BASE_PATH) :] or "/")[0]
+
+    def authenticate(self, request: Request, now: float) -> User:
+        """The user whose key signed ``request`` (over its path, without the query), or
+        ``FakeError`` 401 as Kalshi answers a bad signature. The WebSocket handshake uses
+        this: its message is ``timestamp + "GET" + "/trade-api/ws/v2"``."""
+        with self._lock:
+            return self._authenticate(request, urlsplit(request.url).path, now)
+
+    def engine_listen(self, listener: Listener) -> None:
+        """Register an engine listener under the exchange's lock (see ``Engine.listen``)."""
+        with self._lock:
+            self.engine.listen(listener)
+
+    def engine_unlisten(self, listener: Listener) -> None:
+        with self._lock:
+            self.engine.unlisten(listener)
 
     def key_owner(self, key_id: str) -> str | None:
         """The user id that owns API key ``key_id`` (``None`` for an unknown key)."""
@@ -572,9 +616,40 @@ class FakeExchange:
         with self._lock:
             return self.engine.users[user_id].balance(subaccount)
 
+    def orderbook(self, ticker: str, *, use_yes_price: bool = False) -> Ladder:
+        """The market's book now, in the shape the stream publishes it (YES bids and NO bids,
+        ascending price; NO prices as NO prices unless ``use_yes_price``): the truth a client's
+        managed book must equal once it has applied every message published so far."""
+        with self._lock:
+            return ladder(
+                self.engine.books[self.engine.market(ticker).ticker], use_yes_price=use_yes_price
+            )
+
     def orders_of(self, user_id: str) -> list[Order]:
         with self._lock:
             return [o for o in self.engine.orders.values() if o.user_id == user_id]
+
+
+class _ExchangeLock:
+    """The exchange's reentrant lock; releasing the outermost hold first calls ``on_release``
+    (the engine's ``flush``), so listeners learn when one request or helper call is done."""
+
+    def __init__(self, on_release: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._on_release = on_release
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._depth == 1:
+                self._on_release()
+        finally:
+            self._depth -= 1
+            self._lock.release()
 
 
 def _date(now: float) -> tuple[str, str]:

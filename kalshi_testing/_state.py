@@ -10,6 +10,7 @@ Money is ``Decimal`` dollars throughout; counts are ``Decimal`` contracts (two d
 
 from __future__ import annotations
 
+import uuid
 from collections import deque
 from decimal import Decimal
 from typing import Literal
@@ -31,6 +32,7 @@ __all__ = [
     "PublicKey",
     "Settlement",
     "SubaccountTransfer",
+    "Trade",
     "User",
 ]
 
@@ -90,6 +92,18 @@ class Market:
     settlement_value: Decimal | None = None
     settled_time: float | None = None
     last_price: Decimal | None = None
+    market_id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
+    created: float = 0.0
+    volume: Decimal = ZERO
+    last_size: Decimal = ZERO
+    title: str = ""
+    subtitle: str = ""
+    yes_sub_title: str = ""
+    no_sub_title: str = ""
+    open_time: float | None = None
+    close_time: float | None = None
+    rules_primary: str = ""
+    rules_secondary: str = ""
 
 
 @attrs.define(eq=False)
@@ -192,6 +206,20 @@ class Fill:
     created: float
     side: str
     action: str
+    sequence: int
+
+
+@attrs.frozen
+class Trade:
+    """A public trade: ``count`` contracts at the maker's YES ``price``; ``taker_book_side`` is
+    the taker's side of the YES book (``bid`` bought YES, ``ask`` sold YES / bought NO)."""
+
+    trade_id: str
+    ticker: str
+    price: Decimal
+    count: Decimal
+    taker_book_side: BookSide
+    created: float
     sequence: int
 
 
