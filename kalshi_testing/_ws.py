@@ -225,6 +225,8 @@ class StreamConnection:
 
     def _deliver(self, item: Outgoing) -> bool:
         """Send ``item``, applying the fault plan; whether the connection is still open."""
+        if item.sid is not None and item.sid not in self.session.subscriptions:
+            return True  # its subscription ended (unsubscribed, or a terminal error) meanwhile
         fault = self._faults.take_stream(item.type, item.sid) if self._faults else None
         if fault is None:
             return self._send_item(item)
@@ -245,6 +247,8 @@ class StreamConnection:
         if kind == "stall":
             self.stall(fault.seconds)
             self._wait_stall()
+            if item.sid is not None and item.sid not in self.session.subscriptions:
+                return True  # overflowed during the stall: error 25 follows
         return self._send_item(item)
 
     def _send_item(self, item: Outgoing) -> bool:
