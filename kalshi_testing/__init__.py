@@ -8,7 +8,13 @@ command line.
 
 from typing import TYPE_CHECKING, Any
 
-from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401 - handlers
+from kalshi_testing import (  # noqa: F401 - handlers
+    _groups,
+    _legacy,
+    _market_data,
+    _orders,
+    _portfolio,
+)
 from kalshi_testing._engine import Ledger
 from kalshi_testing._events import EventLog
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler

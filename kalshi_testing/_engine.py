@@ -57,12 +57,14 @@ from kalshi_testing._events import (
 from kalshi_testing._state import (
     Account,
     CashMovement,
+    Event,
     Fill,
     IntraTransfer,
     Market,
     Order,
     OrderGroup,
     Position,
+    Series,
     Settlement,
     SubaccountTransfer,
     Trade,
@@ -145,6 +147,8 @@ class Engine:
     def __init__(self) -> None:
         self.users: dict[str, User] = {}
         self.markets: dict[str, Market] = {}
+        self.events: dict[str, Event] = {}
+        self.series: dict[str, Series] = {}
         self.books: dict[str, Book] = {}
         self.orders: dict[str, Order] = {}
         self.fills: list[Fill] = []
@@ -253,8 +257,16 @@ class Engine:
         )
 
     # -- set-up ---------------------------------------------------------------------------------
-    def add_market(self, market: Market) -> None:
+    def add_market(self, market: Market, series_ticker: str | None = None) -> None:
+        """List ``market``, making its event (and the event's series) on first sight; the
+        series defaults to the event ticker without its last ``-`` segment."""
         new_event = all(m.event_ticker != market.event_ticker for m in self.markets.values())
+        if market.event_ticker not in self.events:
+            event = market.event_ticker
+            series = series_ticker or (event.rsplit("-", 1)[0] if "-" in event else event)
+            self.events[event] = Event(event, series, updated=market.created)
+            if series not in self.series:
+                self.series[series] = Series(series, updated=market.created)
         self.markets[market.ticker] = market
         self.books[market.ticker] = Book(self._level_changed)
         if self._listeners:

@@ -36,7 +36,8 @@ from kalshi_core.wire.schema import Operation
 from kalshi_testing._engine import Engine, Ledger, fee
 from kalshi_testing._errors import FakeError
 from kalshi_testing._events import Listener
-from kalshi_testing._state import Market, Order, PublicKey, User
+from kalshi_testing._history import QuoteHistory
+from kalshi_testing._state import Event, Market, Order, PublicKey, Series, User
 from kalshi_testing._stream_json import Ladder, ladder
 from kalshi_testing._wire import error_body
 
@@ -186,6 +187,12 @@ class FakeExchange:
         self.timestamp_tolerance = timestamp_tolerance
         self.legacy_fields = legacy_fields
         self.engine = Engine()
+        #: Each market's quotes over time, for candlesticks (``kalshi_testing._history``).
+        self.history = QuoteHistory(self.engine)
+        self.engine.listen(self.history)
+        #: What GetExchangeStatus reports (``set_exchange_status``).
+        self.exchange_active = True
+        self.trading_active = True
         self._clock = clock
         #: Kalshi's token buckets, enforced with 429s when set (off by default).
         self.rate_limits = rate_limits
@@ -317,6 +324,54 @@ class FakeExchange:
             )
             self.engine.add_market(market)
             return market
+
+    def add_series(
+        self,
+        ticker: str,
+        *,
+        title: str = "",
+        category: str = "",
+        frequency: str = "daily",
+        tags: list[str] | None = None,
+    ) -> Series:
+        """Create or describe a series (``add_market`` makes one implicitly, untitled)."""
+        with self._lock:
+            series = self.engine.series.get(ticker)
+            if series is None:
+                series = Series(ticker)
+                self.engine.series[ticker] = series
+            series.title, series.category, series.frequency = title, category, frequency
+            series.tags = list(tags or [])
+            series.updated = self._clock()
+            return series
+
+    def add_event(
+        self,
+        event_ticker: str,
+        *,
+        series_ticker: str | None = None,
+        title: str = "",
+        sub_title: str = "",
+        category: str = "",
+        mutually_exclusive: bool = False,
+    ) -> Event:
+        """Create or describe an event before or after its markets are added; the series
+        defaults to the event ticker without its last ``-`` segment."""
+        with self._lock:
+            series = series_ticker or (
+                event_ticker.rsplit("-", 1)[0] if "-" in event_ticker else event_ticker
+            )
+            if series not in self.engine.series:
+                self.engine.series[series] = Series(series, updated=self._clock())
+            event = self.engine.events.get(event_ticker)
+            if event is None:
+                event = Event(event_ticker, series)
+                self.engine.events[event_ticker] = event
+            event.series_ticker = series
+            event.title, event.sub_title, event.category = title, sub_title, category
+            event.mutually_exclusive = mutually_exclusive
+            event.updated = self._clock()
+            return event
 
     # -- the world around the user ------------------------------------------------------------
     def seed_liquidity(
@@ -457,6 +512,14 @@ class FakeExchange:
         with self._lock:
             tickers = [ticker] if ticker else list(self.engine.markets)
             self.engine.pause(tickers, self._now(now))
+
+    def set_exchange_status(
+        self, *, exchange_active: bool = True, trading_active: bool = True
+    ) -> None:
+        """What GetExchangeStatus answers (only reported: orders are not refused for it)."""
+        with self._lock:
+            self.exchange_active = exchange_active
+            self.trading_active = trading_active
 
     def resume_trading(self, ticker: str | None = None, *, now: float | None = None) -> None:
         with self._lock:

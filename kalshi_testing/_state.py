@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 __all__ = [
     "Account",
     "CashMovement",
+    "Event",
     "Fill",
     "Holding",
     "IntraTransfer",
@@ -30,6 +31,7 @@ __all__ = [
     "OrderGroup",
     "Position",
     "PublicKey",
+    "Series",
     "Settlement",
     "SubaccountTransfer",
     "Trade",
@@ -104,6 +106,33 @@ class Market:
     close_time: float | None = None
     rules_primary: str = ""
     rules_secondary: str = ""
+
+
+@attrs.define(eq=False)
+class Event:
+    """An event: a group of markets (``add_market`` makes one per new ``event_ticker``)."""
+
+    event_ticker: str
+    series_ticker: str
+    title: str = ""
+    sub_title: str = ""
+    category: str = ""
+    mutually_exclusive: bool = False
+    updated: float = 0.0
+
+
+@attrs.define(eq=False)
+class Series:
+    """A series: a template for recurring events (made with its first event)."""
+
+    ticker: str
+    title: str = ""
+    category: str = ""
+    frequency: str = "daily"
+    tags: list[str] = attrs.field(factory=list)
+    fee_type: str = "quadratic"
+    fee_multiplier: Decimal = ONE
+    updated: float = 0.0
 
 
 @attrs.define(eq=False)

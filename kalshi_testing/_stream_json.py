@@ -18,7 +18,7 @@ import attrs
 
 from kalshi_testing._book import Book
 from kalshi_testing._events import BookChanged
-from kalshi_testing._state import Fill, Market, Order, OrderGroup, Position, Trade
+from kalshi_testing._state import Event, Fill, Market, Order, OrderGroup, Position, Trade
 from kalshi_testing._wire import count_fp, dollars, iso, price
 
 __all__ = [
@@ -284,17 +284,12 @@ def lifecycle_msg(market: Market, event_type: str, ts: float) -> dict[str, Any]:
     return msg
 
 
-def series_of(event_ticker: str) -> str:
-    """The series an event belongs to: the event ticker without its last ``-`` segment."""
-    return event_ticker.rsplit("-", 1)[0] if "-" in event_ticker else event_ticker
-
-
-def event_lifecycle_msg(market: Market) -> dict[str, Any]:
+def event_lifecycle_msg(event: Event) -> dict[str, Any]:
     return {
-        "event_ticker": market.event_ticker,
+        "event_ticker": event.event_ticker,
         "exchange_index": 0,
-        "title": market.title,
-        "subtitle": market.subtitle,
-        "collateral_return_type": "",
-        "series_ticker": series_of(market.event_ticker),
+        "title": event.title,
+        "subtitle": event.sub_title,
+        "collateral_return_type": "MECNET" if event.mutually_exclusive else "",
+        "series_ticker": event.series_ticker,
     }

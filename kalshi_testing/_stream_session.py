@@ -578,7 +578,8 @@ class StreamSession:
         elif isinstance(event, MarketChanged):
             for sub in self._subs("market_lifecycle_v2"):
                 if event.event_type == "created" and event.new_event:
-                    self._publish(sub, "event_lifecycle", event_lifecycle_msg(event.market))
+                    event_record = engine.events[event.market.event_ticker]
+                    self._publish(sub, "event_lifecycle", event_lifecycle_msg(event_record))
                 msg = lifecycle_msg(event.market, event.event_type, event.ts)
                 self._publish(sub, "market_lifecycle_v2", msg)
             self._dirty.add(event.market.ticker)

@@ -22,8 +22,8 @@ behind a ``LoopbackServer``) seeded with the **documentation world**:
 - two markets are open, on the cent grid, taker fee rate 0.07, maker fee 0:
   ``HIGHNY-24JAN01-T60``, where a built-in market maker rests a **bid at 0.40 for 100 YES**
   and an **ask at 0.60 for 100 YES**, and ``HIGHNY-24JAN01-T70``, with an empty book.
-  The fake serves the trading and portfolio operations (see ``docs/fake-exchange.md``); it has
-  no market-data endpoints.
+  The fake serves the trading and portfolio operations, the market-data reads and the
+  WebSocket API (see ``docs/fake-exchange.md``).
 
 A block may ignore this world and build its own (``FakeExchange()``, ``mock_transport``,
 ``LoopbackServer``): it is a whole program either way.
