@@ -492,6 +492,35 @@ class FakeExchange:
         with self._lock:
             return self.engine.cancel(self.engine.orders[order_id], self._now(now))
 
+    def amend_order(
+        self,
+        order_id: str,
+        price: Decimal | str,
+        count: Decimal | str | int,
+        *,
+        now: float | None = None,
+    ) -> Order:
+        """Amend any resting order to ``price`` and ``count`` (its new total: filled plus what
+        should rest), with the same rules as AmendOrderV2; an amend that crosses trades."""
+        limit, total = Decimal(price), _contracts(count)
+        with self._lock:
+            order = self.engine.orders[order_id]
+            tick = self.engine.market(order.ticker).tick
+            if not 0 < limit < 1 or limit % tick:
+                raise ValueError(f"price {limit} is not on {order.ticker}'s grid (tick {tick})")
+            self.engine.amend(order, limit, total, self._now(now))
+            return order
+
+    def decrease_order(
+        self, order_id: str, reduce_to: Decimal | str | int, *, now: float | None = None
+    ) -> Decimal:
+        """Reduce any resting order to ``reduce_to`` contracts left (0 cancels it), keeping its
+        place in the queue; the contracts taken off."""
+        target = _contracts(reduce_to, allow_zero=True)
+        with self._lock:
+            order = self.engine.orders[order_id]
+            return self.engine.decrease(order, target, self._now(now))
+
     def settle(
         self,
         ticker: str,
@@ -691,6 +720,14 @@ class FakeExchange:
     def orders_of(self, user_id: str) -> list[Order]:
         with self._lock:
             return [o for o in self.engine.orders.values() if o.user_id == user_id]
+
+
+def _contracts(value: Decimal | str | int, *, allow_zero: bool = False) -> Decimal:
+    """A contract count for a helper: positive (or zero) with at most two decimals."""
+    count = Decimal(value)
+    if count < 0 or (count == 0 and not allow_zero) or count != count.quantize(Decimal("0.01")):
+        raise ValueError("count must be positive with at most two decimals")
+    return count
 
 
 class _ExchangeLock:

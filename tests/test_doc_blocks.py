@@ -306,13 +306,29 @@ def test_documented_program_runs(
     header = f"# {program.id}" + "\n" * program.line
     if program.kind == "pytest":
         (tmp_path / "test_doc_block.py").write_text(header + program.code, encoding="utf-8")
-        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "default",
-                "--rootdir", str(tmp_path), "test_doc_block.py"]
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "default",
+            "--rootdir",
+            str(tmp_path),
+            "test_doc_block.py",
+        ]
     else:
         (tmp_path / "doc_block.py").write_text(header + program.code, encoding="utf-8")
         argv = [sys.executable, "-W", "default", "doc_block.py"]
     done = subprocess.run(
-        argv, cwd=tmp_path, env=world, capture_output=True, text=True, timeout=TIMEOUT,
+        argv,
+        cwd=tmp_path,
+        env=world,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
         check=False,
     )
     report = f"{program.id}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
@@ -339,10 +355,21 @@ def test_no_run_blocks_type_check(tmp_path: Path, request: pytest.FixtureRequest
     mypy = shutil.which("mypy") or ""
     argv = [mypy] if mypy else [sys.executable, "-m", "mypy"]
     done = subprocess.run(
-        [*argv, "--check-untyped-defs", "--no-error-summary", "--cache-dir",
-         str(ROOT / ".mypy_cache"), "--python-version", f"{sys.version_info[0]}."
-         f"{sys.version_info[1]}", *files],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        [
+            *argv,
+            "--check-untyped-defs",
+            "--no-error-summary",
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            "--python-version",
+            f"{sys.version_info[0]}.{sys.version_info[1]}",
+            *files,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if "No module named mypy" in done.stderr:
         pytest.skip("mypy is not installed (pip install '.[test]' brings it)")

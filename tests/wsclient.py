@@ -76,6 +76,7 @@ class WsClient:
             self.ws.send(Request(host=f"127.0.0.1:{port}", target=WS_PATH, extra_headers=extra))
         )
         self._pending: list[Any] = []
+        self._stash: list[Any] = []
         status: int | None = None
         body = b""
         while True:
@@ -140,6 +141,8 @@ class WsClient:
 
     def recv(self, timeout: float = 5.0) -> Any:
         """The next JSON message (Pings answered on the way); ``TimeoutError`` if none."""
+        if self._stash:
+            return self._stash.pop(0)
         deadline = time.monotonic() + timeout
         buffer: list[str] = []
         while True:
@@ -186,10 +189,14 @@ class WsClient:
     def subscribe(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Subscribe; the ``subscribed`` replies (one per channel)."""
         command_id = self.command("subscribe", params)
-        replies = []
-        for _ in params["channels"]:
+        replies: list[dict[str, Any]] = []
+        early: list[Any] = []
+        while len(replies) < len(params["channels"]):
             reply = self.recv()
-            assert reply.get("id") == command_id, reply
+            if reply.get("id") != command_id:
+                early.append(reply)  # data of earlier subscriptions: kept for recv
+                continue
             assert reply["type"] == "subscribed", reply
             replies.append(reply)
+        self._stash[:0] = early
         return replies
