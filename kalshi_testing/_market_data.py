@@ -15,9 +15,10 @@ from typing import Any
 
 from kalshi_testing._errors import FakeError
 from kalshi_testing._exchange import Context, handler, page
+from kalshi_testing._fees import FeeSchedule
 from kalshi_testing._history import Quote, QuoteHistory
 from kalshi_testing._state import Event, Market, Series, Trade
-from kalshi_testing._stream_json import ladder
+from kalshi_testing._stream_json import ladder, scheduled_close
 from kalshi_testing._wire import count_fp, iso, price
 
 __all__: list[str] = []
@@ -29,8 +30,8 @@ PERIODS = (1, 60, 1440)
 MAX_CANDLES = 5000
 MAX_BATCH_CANDLES = 10_000
 MAX_BATCH_MARKETS = 100
-_STATUS = {"active": "active", "paused": "inactive", "settled": "finalized"}
-_FILTER_STATUS = {"open": "active", "paused": "paused", "settled": "settled"}
+_STATUS = {"active": "active", "paused": "inactive", "closed": "closed", "settled": "finalized"}
+_FILTER_STATUS = {"open": "active", "paused": "paused", "closed": "closed", "settled": "settled"}
 
 
 def _bool_arg(ctx: Context, name: str) -> bool | None:
@@ -82,7 +83,7 @@ def market_json(ctx: Context, market: Market) -> dict[str, Any]:
     volume_24h = sum(
         (t.count for t in _trades_of(ctx, market.ticker) if t.created > now - DAY), ZERO
     )
-    close = market.close_time if market.close_time is not None else market.created
+    close = scheduled_close(market)
     out: dict[str, Any] = {
         "ticker": market.ticker,
         "event_ticker": market.event_ticker,
@@ -180,7 +181,7 @@ def get_markets(ctx: Context) -> tuple[int, Any]:
             continue
         if not _in_range(market.created, ctx, "min_updated_ts", "max_updated_ts"):
             continue
-        if not _in_range(market.close_time, ctx, "min_close_ts", "max_close_ts"):
+        if not _in_range(scheduled_close(market), ctx, "min_close_ts", "max_close_ts"):
             continue
         if not _in_range(market.settled_time, ctx, "min_settled_ts", "max_settled_ts"):
             continue
@@ -264,7 +265,7 @@ def _event_markets(ctx: Context, event: Event) -> list[Market]:
 
 
 def event_json(ctx: Context, event: Event, *, nested: bool) -> dict[str, Any]:
-    series = ctx.engine.series.get(event.series_ticker)
+    series = ctx.engine.series_info.get(event.series_ticker)
     out: dict[str, Any] = {
         "event_ticker": event.event_ticker,
         "series_ticker": event.series_ticker,
@@ -286,9 +287,13 @@ def event_json(ctx: Context, event: Event, *, nested: bool) -> dict[str, Any]:
 
 def _event_status(ctx: Context, event: Event) -> str:
     markets = _event_markets(ctx, event)
-    if markets and all(m.status == "settled" for m in markets):
+    if not markets:
+        return "unopened"
+    if all(m.status == "settled" for m in markets):
         return "settled"
-    return "open" if markets else "unopened"
+    if all(m.status in ("closed", "settled") for m in markets):
+        return "closed"
+    return "open"
 
 
 @handler("GetEvents")
@@ -311,7 +316,7 @@ def get_events(ctx: Context) -> tuple[int, Any]:
         if status and _event_status(ctx, event) != status:
             continue
         if min_close is not None and not any(
-            (m.close_time or 0) > min_close for m in _event_markets(ctx, event)
+            scheduled_close(m) > min_close for m in _event_markets(ctx, event)
         ):
             continue
         if min_updated is not None and event.updated <= min_updated:
@@ -337,6 +342,7 @@ def get_event(ctx: Context) -> tuple[int, Any]:
 
 
 def series_json(ctx: Context, series: Series, *, volume: bool) -> dict[str, Any]:
+    fees = ctx.engine.series.get(series.ticker) or FeeSchedule()
     out: dict[str, Any] = {
         "ticker": series.ticker,
         "frequency": series.frequency,
@@ -347,8 +353,8 @@ def series_json(ctx: Context, series: Series, *, volume: bool) -> dict[str, Any]
         "settlement_sources": [],
         "contract_url": "",
         "contract_terms_url": "",
-        "fee_type": series.fee_type,
-        "fee_multiplier": float(series.fee_multiplier),
+        "fee_type": fees.fee_type,
+        "fee_multiplier": float(fees.multiplier),
         "additional_prohibitions": [],
         "last_updated_ts": iso(series.updated),
         "exchange_index": 0,
@@ -373,7 +379,7 @@ def get_series_list(ctx: Context) -> tuple[int, Any]:
     min_updated = ctx.int_arg("min_updated_ts")
     chosen = [
         s
-        for s in ctx.engine.series.values()
+        for s in ctx.engine.series_info.values()
         if (not category or s.category == category)
         and (tags is None or set(tags) & set(s.tags))
         and (min_updated is None or s.updated > min_updated)
@@ -384,7 +390,7 @@ def get_series_list(ctx: Context) -> tuple[int, Any]:
 @handler("GetSeries")
 def get_series(ctx: Context) -> tuple[int, Any]:
     ticker = ctx.path_params["series_ticker"]
-    series = ctx.engine.series.get(ticker)
+    series = ctx.engine.series_info.get(ticker)
     if series is None:
         raise FakeError(404, "not_found", f"series {ticker} not found")
     volume = bool(_bool_arg(ctx, "include_volume"))
@@ -536,10 +542,11 @@ def batch_get_market_candlesticks(ctx: Context) -> tuple[int, Any]:
 # -- the exchange ---------------------------------------------------------------------------------
 @handler("GetExchangeStatus")
 def get_exchange_status(ctx: Context) -> tuple[int, Any]:
+    engine = ctx.engine
     return 200, {
-        "exchange_active": ctx.exchange.exchange_active,
-        "trading_active": ctx.exchange.trading_active,
-        "intra_exchange_transfers_active": ctx.exchange.exchange_active,
+        "exchange_active": not engine.exchange_paused,
+        "trading_active": not (engine.trading_paused or engine.exchange_paused),
+        "intra_exchange_transfers_active": not engine.exchange_paused,
     }
 
 

@@ -64,6 +64,18 @@ def ladder(book: Book, *, use_yes_price: bool = False) -> Ladder:
     return Ladder(yes, no, use_yes_price)
 
 
+#: How far ahead a market without a ``close_time`` (it never closes on the fake) reports its
+#: close, where a message or a response must name one.
+NO_CLOSE_HORIZON = 365 * 86400.0
+
+
+def scheduled_close(market: Market) -> float:
+    """The market's close time, or a year after its creation when it has none."""
+    if market.close_time is not None:
+        return market.close_time
+    return market.created + NO_CLOSE_HORIZON
+
+
 def _ms(ts: float) -> int:
     return round(ts * 1000)
 
@@ -247,9 +259,10 @@ def _structure(market: Market) -> tuple[str, list[dict[str, str]]]:
 
 def lifecycle_msg(market: Market, event_type: str, ts: float) -> dict[str, Any]:
     """``market_lifecycle_v2``'s msg for ``created``, ``deactivated``/``activated`` (a pause
-    and its end), ``determined`` and ``settled``."""
+    and its end), ``close_date_updated`` (closed before its close time), ``determined`` and
+    ``settled``."""
     msg: dict[str, Any] = {"market_ticker": market.ticker, "event_type": event_type}
-    close_ts = int(market.close_time if market.close_time is not None else ts)
+    close_ts = int(scheduled_close(market))
     if event_type == "created":
         structure, ranges = _structure(market)
         msg.update(
@@ -274,6 +287,8 @@ def lifecycle_msg(market: Market, event_type: str, ts: float) -> dict[str, Any]:
         )
     elif event_type in ("deactivated", "activated"):
         msg["is_deactivated"] = event_type == "deactivated"
+    elif event_type == "close_date_updated":
+        msg["close_ts"] = close_ts
     elif event_type == "determined":
         msg["result"] = market.result or ""
         msg["determination_ts"] = int(ts)

@@ -191,8 +191,13 @@ def test_events_and_series(harness: Harness, client: Any, fake: FakeExchange) ->
 def test_exchange_status_and_schedule(harness: Harness, client: Any, fake: FakeExchange) -> None:
     status = harness.run(lambda c: c.get_exchange_status(), client)
     assert (status.exchange_active, status.trading_active) == (True, True)
-    fake.set_exchange_status(trading_active=False)
-    assert harness.run(lambda c: c.get_exchange_status(), client).trading_active is False
+    fake.pause_trading()  # the exchange-wide maintenance pause
+    paused = harness.run(lambda c: c.get_exchange_status(), client)
+    assert (paused.exchange_active, paused.trading_active) == (True, False)
+    fake.resume_trading()
+    fake.pause_exchange()
+    down = harness.run(lambda c: c.get_exchange_status(), client)
+    assert (down.exchange_active, down.trading_active) == (False, False)
     schedule = harness.run(lambda c: c.get_exchange_schedule(), client).schedule
     assert schedule.maintenance_windows == []
     assert schedule.standard_hours[0].monday[0].open_time == "00:00"

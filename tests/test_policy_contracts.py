@@ -158,8 +158,9 @@ def test_a_429_empties_the_bucket_of_its_kind_only() -> None:
     limiter.penalize(balance, 10.0)
     assert limiter.levels(10.0)["read"] <= 0.0
     assert limiter.levels(10.0)["write"] == pytest.approx(100.0)
-    # 10 tokens plus the 50-token headroom at 200 per second.
-    assert limiter.acquire(balance, 10.0) == pytest.approx(0.3)
+    # 10 tokens plus the 100-token headroom (a quarter of Basic's two-second, 400-token read
+    # bucket) at 200 per second.
+    assert limiter.acquire(balance, 10.0) == pytest.approx(0.55)
     assert limiter.acquire(builders.create_order_v2(**V2_ORDER), 10.0) == 0.0
     # A penalty never refills a bucket that is already in debt.
     limiter.penalize(balance, 10.0)
