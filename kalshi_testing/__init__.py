@@ -15,6 +15,7 @@ from kalshi_testing import (  # noqa: F401 - handlers
     _orders,
     _portfolio,
 )
+from kalshi_testing._activity import MarketActivity
 from kalshi_testing._engine import Ledger
 from kalshi_testing._events import EventLog
 from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
@@ -39,6 +40,7 @@ __all__ = [
     "Ladder",
     "Ledger",
     "LoopbackServer",
+    "MarketActivity",
     "StreamConnection",
     "StreamFault",
     "handler",
