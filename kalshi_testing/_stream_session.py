@@ -135,9 +135,18 @@ class Subscription:
     skip_ticker_ack: bool = False
     seq: int = 0
     extra: list[str] = attrs.field(factory=list)
+    _ticker_set: frozenset[str] | None = attrs.field(default=None, init=False)
 
     def covers(self, ticker: str) -> bool:
-        return self.tickers is None or ticker in self.tickers
+        if self.tickers is None:
+            return True
+        if self._ticker_set is None or len(self._ticker_set) != len(self.tickers):
+            self._ticker_set = frozenset(self.tickers)
+        return ticker in self._ticker_set
+
+    def set_tickers(self, tickers: list[str]) -> None:
+        self.tickers = tickers
+        self._ticker_set = None
 
 
 @attrs.frozen
@@ -444,7 +453,7 @@ class StreamSession:
             if sub.tickers is not None:
                 if len(sub.tickers) + len(added) > MAX_MARKETS:
                     raise CommandError(26)
-                sub.tickers.extend(added)
+                sub.set_tickers([*sub.tickers, *added])
             self._ok(command_id, sub)
             if sub.channel == "orderbook_delta":
                 for ticker in added:
@@ -454,7 +463,7 @@ class StreamSession:
                     self._ticker(sub, ticker)
         elif action == "delete_markets":
             if sub.tickers is not None:
-                sub.tickers[:] = [t for t in sub.tickers if t not in tickers]
+                sub.set_tickers([t for t in sub.tickers if t not in tickers])
             self._ok(command_id, sub)
         else:
             for ticker in tickers:

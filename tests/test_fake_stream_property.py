@@ -6,6 +6,7 @@ connection that subscribes halfway through."""
 from __future__ import annotations
 
 import random
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -119,4 +120,39 @@ def test_every_message_leaves_the_client_on_the_servers_book(seed: int) -> None:
         for ws, _, _ in streams:
             ws.close()
     assert checked > 200
+    fake.check_ledger()
+
+
+def test_concurrent_writers_keep_every_message_exact() -> None:
+    """Four threads trade at once (as REST requests on the server's threads would): the
+    stream still never shows a book the engine did not have."""
+    fake = FakeExchange()
+    for ticker in MARKETS:
+        fake.add_market(ticker)
+    key = fake.add_user(balance="10")
+    assert key.private_key_pem is not None
+
+    def trader(seed: int) -> None:
+        rng = random.Random(seed)
+        people = [fake.add_participant(balance="100000")]
+        for _ in range(60):
+            act(fake, rng, people)
+
+    with (
+        LoopbackServer(fake, record_books=True, heartbeat_interval=5) as server,
+        WsClient(server.port, key_id=key.key_id, pem=key.private_key_pem) as ws,
+    ):
+        ws.subscribe({"channels": ["orderbook_delta"], "market_ticker": MARKETS[0]})
+        threads = [threading.Thread(target=trader, args=(seed,)) for seed in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        books: dict[tuple[int, str], Book] = {}
+        messages = ws.recv_all(0.3)
+        for message in messages:
+            key_ = apply(books, message)
+            assert ladder(books[key_], False) == server.book_after(1, message["seq"])
+        assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+        assert ladder(books[(1, MARKETS[0])], False) == fake.orderbook(MARKETS[0])
     fake.check_ledger()
