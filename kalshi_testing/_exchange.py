@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import re
 import threading
@@ -110,6 +111,12 @@ class Context:
 
 Handler = Callable[[Context], tuple[int, Any]]
 _HANDLERS: dict[str, Handler] = {}
+
+
+def _register_handlers() -> None:
+    """Import the modules whose ``@handler`` functions serve the operations (a no-op once
+    they are imported)."""
+    from kalshi_testing import _groups, _legacy, _market_data, _orders, _portfolio  # noqa: F401
 
 
 def handler(operation_id: str) -> Callable[[Handler], Handler]:
@@ -210,6 +217,7 @@ class FakeExchange:
         self._house: str | None = None
         self._funded: set[str] = set()
         self.requests_seen = 0
+        _register_handlers()
 
     def _flush(self) -> None:
         self.engine.flush(self._clock())
@@ -640,7 +648,7 @@ class FakeExchange:
             if self.rate_limits is not None:
                 refused = self.rate_limits.check(self, request, now)
                 if refused is not None:
-                    return attrs.evolve(refused, headers=(*refused.headers, _date(now)))
+                    return dataclasses.replace(refused, headers=(*refused.headers, _date(now)))
             try:
                 self.engine.advance(now)
                 status, payload = self._dispatch(request, now)
