@@ -450,3 +450,29 @@ def test_price_feed_channels_answer_but_stay_empty(ws: WsClient) -> None:
     assert ws.recv()["msg"] == {"code": 28, "msg": "Underlying tickers required"}
     command_id = ws.command("update_subscription", {"sid": 1, "action": "subscribe_indices"})
     assert ws.recv()["msg"] == {"code": 24, "msg": "Index IDs required"}
+
+
+def test_a_binary_frame_is_not_a_command(ws: WsClient) -> None:
+    from wsproto.events import BytesMessage
+
+    ws.sock.sendall(ws.ws.send(BytesMessage(b'{"id": 1, "cmd": "list_subscriptions"}')))
+    assert ws.recv() == {"type": "error", "msg": {"code": 1, "msg": "Unable to process message"}}
+
+
+def test_a_fragmented_command_is_reassembled(ws: WsClient) -> None:
+    from wsproto.events import TextMessage
+
+    ws.sock.sendall(ws.ws.send(TextMessage('{"id": 4, "cmd": "list_', message_finished=False)))
+    ws.sock.sendall(ws.ws.send(TextMessage('subscriptions"}', message_finished=True)))
+    assert ws.recv() == {"id": 4, "type": "ok", "msg": []}
+
+
+def test_garbage_after_the_handshake_closes_the_connection(
+    ws: WsClient, server: LoopbackServer
+) -> None:
+    ws.sock.sendall(b"\x00" * 64)  # not a masked client frame
+    deadline = time.monotonic() + 3
+    while not server.streams[0].closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.streams[0].closed
+    assert server.streams[0].session not in server.exchange.engine._listeners
