@@ -159,9 +159,8 @@ def fanout() -> None:
             reader.join()
         total = time.perf_counter() - t0
         rate = n * clients / total
-        print(
-            f"{f'{n} deltas to {clients} connections, all delivered':<58} {total:9.2f} s ({rate:.0f} msg/s)"
-        )
+        label = f"{n} deltas to {clients} connections, all delivered"
+        print(f"{label:<58} {total:9.2f} s ({rate:.0f} msg/s)")
 
 
 if __name__ == "__main__":
