@@ -330,3 +330,74 @@ def test_amend_and_decrease_over_rest_move_the_book(
     [decrease] = ws.recv_all()
     assert (decrease["msg"]["price_dollars"], decrease["msg"]["delta_fp"]) == ("0.4000", "-2.00")
     assert fake.orderbook(MARKET).yes == ((Decimal("0.40"), Decimal(3)),)
+
+
+PAYLOADS = {
+    "orderbook_snapshot": "orderbookSnapshotPayload",
+    "orderbook_delta": "orderbookDeltaPayload",
+    "ticker": "tickerPayload",
+    "trade": "tradePayload",
+    "fill": "fillPayload",
+    "user_order": "userOrderPayload",
+    "market_position": "marketPositionPayload",
+    "order_group_updates": "orderGroupUpdatesPayload",
+    "market_lifecycle_v2": "marketLifecycleV2Payload",
+    "event_lifecycle": "eventLifecyclePayload",
+}
+
+
+def check_reply(message: dict[str, Any]) -> None:
+    """A command reply has the spec's envelope (``ok`` to list_subscriptions carries a list)."""
+    kind = message["type"]
+    if kind == "ok" and isinstance(message.get("msg"), list):
+        schema = SCHEMAS["listSubscriptionsResponsePayload"]
+        for item in message["msg"]:
+            assert set(item) == {"channel", "sid"}
+    else:
+        schema = SCHEMAS[f"{kind}ResponsePayload"]
+        inner = schema["properties"].get("msg", {}).get("properties")
+        if inner is not None and "msg" in message:
+            assert set(message["msg"]) <= set(inner), message
+    for key in schema.get("required", []):
+        assert key in message, (kind, key)
+    assert set(message) <= set(schema["properties"]), message
+
+
+def test_every_message_of_a_session_has_the_spec_shape(
+    ws: WsClient, fake: FakeExchange, key: ApiKey, client: kalshi_sync.Client
+) -> None:
+    fake.seed_liquidity(MARKET, "bid", "0.40", 10)
+    everything = [
+        "orderbook_delta",
+        "ticker",
+        "trade",
+        "fill",
+        "user_orders",
+        "market_positions",
+        "order_group_updates",
+        "market_lifecycle_v2",
+    ]
+    command_id = ws.command("subscribe", {"channels": everything[:6], "market_ticker": MARKET})
+    ws.command("subscribe", {"channels": everything[6:]})
+    ws.command("list_subscriptions")
+    group = client.create_order_group(contracts_limit=50).order_group_id
+    order = fake.place_order(key.user_id, MARKET, "ask", "0.40", 3, order_group_id=group)
+    fake.place_order(key.user_id, MARKET, "bid", "0.30", 2, client_order_id="b")
+    ws.command("update_subscription", {"sid": 1, "action": "get_snapshot", "market_ticker": MARKET})
+    ws.command(
+        "update_subscription", {"sid": 2, "action": "delete_markets", "market_ticker": MARKET}
+    )
+    fake.settle(MARKET, "no")
+    ws.command("unsubscribe", {"sids": [1]})
+    ws.command("unsubscribe", {"sids": [99]})
+    messages = ws.recv_all()
+    kinds = {m["type"] for m in messages}
+    assert set(PAYLOADS) - {"event_lifecycle"} <= kinds, kinds
+    assert {"subscribed", "ok", "unsubscribed", "error"} <= kinds
+    for message in messages:
+        if message["type"] in PAYLOADS:
+            check_shape(message, PAYLOADS[message["type"]])
+        else:
+            check_reply(message)
+    assert any(m.get("id") == command_id for m in messages)
+    assert order.status == "executed"
