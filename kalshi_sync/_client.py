@@ -18,7 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -48,6 +48,9 @@ from kalshi_core.wire.environments import resolve_base_url
 from kalshi_core.wire.values import redacted_headers
 
 from . import _backend
+
+if TYPE_CHECKING:
+    from kalshi_sync.stream import Stream
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "Client"]
 
@@ -415,6 +418,14 @@ class Client(Surface, SyncRunner):
         hook = self._on_attempt
         if hook is not None:
             hook(Attempt(request, response, error, attempt, latency, decision))
+
+    def stream(self, **options: Any) -> Stream:
+        """A WebSocket stream on this client's credentials, environment and clock, to use as
+        ``with client.stream() as stream``; ``options`` are those of
+        ``kalshi_sync.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
+        from kalshi_sync.stream import Stream
+
+        return Stream.from_client(self, **options)
 
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
