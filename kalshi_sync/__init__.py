@@ -1,11 +1,80 @@
 """Kalshi Trade API v2, sync: ``Client`` over httpx."""
 
+from typing import TYPE_CHECKING, Any
+
+from kalshi_core import errors
+from kalshi_core.errors import (
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConfigurationError,
+    ConfigurationTypeError,
+    ConflictError,
+    ConnectError,
+    ConnectionClosedError,
+    CredentialsError,
+    DecodeError,
+    DeprecatedEndpointError,
+    FillOrKillError,
+    InternalServerError,
+    InvalidSignatureError,
+    KalshiError,
+    MarketClosedError,
+    NotFoundError,
+    OrderAlreadyExistsError,
+    PaginationError,
+    PartialBatchError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseTooLargeError,
+    ServiceUnavailableError,
+    TimestampExpiredError,
+    TLSError,
+    TradingPausedError,
+    TransportError,
+    UnknownApiKeyError,
+    ValidationError,
+)
 from kalshi_core.policy.ratelimit import RateLimiter
 from kalshi_core.policy.retry import Attempt, RetryPolicy
 from kalshi_sync._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Client
-from kalshi_sync._transport import H11Transport
 
 __all__ = [
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConfigurationTypeError",
+    "ConflictError",
+    "ConnectError",
+    "ConnectionClosedError",
+    "CredentialsError",
+    "DecodeError",
+    "DeprecatedEndpointError",
+    "FillOrKillError",
+    "InternalServerError",
+    "InvalidSignatureError",
+    "KalshiError",
+    "MarketClosedError",
+    "NotFoundError",
+    "OrderAlreadyExistsError",
+    "PaginationError",
+    "PartialBatchError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseTooLargeError",
+    "ServiceUnavailableError",
+    "TLSError",
+    "TimestampExpiredError",
+    "TradingPausedError",
+    "TransportError",
+    "UnknownApiKeyError",
+    "ValidationError",
+    "errors",
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "Attempt",
@@ -14,3 +83,15 @@ __all__ = [
     "RateLimiter",
     "RetryPolicy",
 ]
+
+if TYPE_CHECKING:
+    from kalshi_sync._transport import H11Transport
+
+
+def __getattr__(name: str) -> Any:
+    # The h11 pool loads with the first client (or here, when asked for by name).
+    if name == "H11Transport":
+        from kalshi_sync._transport import H11Transport
+
+        return H11Transport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -34,6 +34,7 @@ def _same_key(loaded: object) -> bool:
 def test_pem_bytes_text_path_and_object(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(PEM)
+    path.chmod(0o600)
     assert _same_key(load_private_key(PEM))
     assert _same_key(load_private_key(PEM.decode()))
     assert _same_key(load_private_key(path))
@@ -57,9 +58,26 @@ def test_unreadable_inputs_fail_clearly(tmp_path: Path) -> None:
         load_private_key(b"-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
 
 
+def _signs_with_key(credentials: Credentials) -> None:
+    """The credentials sign with ``KEY``: the public half verifies their signature."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    headers = dict(credentials.signature_headers("GET", "/trade-api/v2/portfolio/balance", 1))
+    KEY.public_key().verify(
+        base64.b64decode(headers["KALSHI-ACCESS-SIGNATURE"]),
+        b"1GET/trade-api/v2/portfolio/balance",
+        padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+        hashes.SHA256(),
+    )
+
+
 def test_from_env_reads_path_or_text(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(ENCRYPTED)
+    path.chmod(0o600)
     by_path = Credentials.from_env(
         {
             "KALSHI_API_KEY_ID": "abc",
@@ -69,8 +87,25 @@ def test_from_env_reads_path_or_text(tmp_path: Path) -> None:
     )
     assert by_path is not None
     assert by_path.key_id == "abc"
-    by_text = Credentials.from_env({"KALSHI_API_KEY_ID": "abc", "KALSHI_PRIVATE_KEY": PEM.decode()})
+    _signs_with_key(by_path)
+    by_text = Credentials.from_env({"KALSHI_API_KEY_ID": "xyz", "KALSHI_PRIVATE_KEY": PEM.decode()})
     assert by_text is not None
+    assert by_text.key_id == "xyz"
+    _signs_with_key(by_text)
+    # The path wins when both are set; an empty variable counts as unset.
+    both = Credentials.from_env(
+        {
+            "KALSHI_API_KEY_ID": "abc",
+            "KALSHI_PRIVATE_KEY_PATH": str(path),
+            "KALSHI_PRIVATE_KEY": "not a key",
+            "KALSHI_PRIVATE_KEY_PASSWORD": "hunter2",
+        }
+    )
+    assert both is not None
+    _signs_with_key(both)
+    assert (
+        Credentials.from_env({"KALSHI_API_KEY_ID": "", "KALSHI_PRIVATE_KEY": PEM.decode()}) is None
+    )
     assert Credentials.from_env({}) is None
     with pytest.raises(ValueError, match="KALSHI_PRIVATE_KEY"):
         Credentials.from_env({"KALSHI_API_KEY_ID": "abc"})
@@ -80,13 +115,14 @@ def test_from_env_reads_path_or_text(tmp_path: Path) -> None:
 def test_client_from_env_picks_environment(cls: type, tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(PEM)
+    path.chmod(0o600)
     env = {"KALSHI_API_KEY_ID": "id-1", "KALSHI_PRIVATE_KEY_PATH": str(path), "KALSHI_ENV": "demo"}
     client = cls.from_env(env)
     assert client.base_url == environments.DEMO
     assert client.credentials.key_id == "id-1"
     url = "http://127.0.0.1:9/trade-api/v2"
     assert cls.from_env({**env, "KALSHI_BASE_URL": url}).base_url == url
-    assert cls.from_env({}).credentials is None
+    assert cls.from_env({}, public=True).credentials is None
     assert cls().base_url == environments.PRODUCTION
     with pytest.raises(ValueError, match="unknown Kalshi environment"):
         cls(env="staging")

@@ -13,7 +13,13 @@ import pytest
 import yaml
 
 from kalshi_core import builders, errors, models
-from kalshi_core.policy.ratelimit import DEFAULT_COSTS, PER_ITEM_COSTS, TIERS, RateLimiter
+from kalshi_core.policy.ratelimit import (
+    DEFAULT_COSTS,
+    PER_ITEM_COSTS,
+    TIER_CAPACITIES,
+    TIERS,
+    RateLimiter,
+)
 from kalshi_testing import ApiKey, FakeExchange, FakeRateLimits, LoopbackServer
 
 from .conftest import MARKET, Harness
@@ -51,12 +57,15 @@ def test_costs_match_the_spec_notes() -> None:
 
 
 def test_tiers() -> None:
+    # Kalshi's rate-limit page (Tiers and budgets): read/write tokens per second.
     assert TIERS == {
         "basic": (200, 100),
         "advanced": (300, 300),
+        "expert": (600, 600),
         "premier": (1000, 1000),
         "paragon": (2000, 2000),
         "prime": (4000, 4000),
+        "prestige": (10000, 8000),
     }
     limiter = RateLimiter.for_tier("Advanced")
     assert (limiter.read.rate, limiter.write.rate) == (300, 300)
@@ -64,13 +73,82 @@ def test_tiers() -> None:
         RateLimiter.for_tier("gold")
 
 
+def test_tier_bucket_capacities() -> None:
+    # "Basic and Advanced Predictions Read buckets, and Write buckets above the Basic tier, hold
+    # up to two seconds of budget"; the others hold one.
+    assert TIER_CAPACITIES == {
+        "basic": (400, 100),
+        "advanced": (600, 600),
+        "expert": (600, 1200),
+        "premier": (1000, 2000),
+        "paragon": (2000, 4000),
+        "prime": (4000, 8000),
+        "prestige": (10000, 16000),
+    }
+    for tier, (read, write) in TIERS.items():
+        limiter = RateLimiter.for_tier(tier)
+        assert (limiter.read.rate, limiter.write.rate) == (read, write)
+        assert (limiter.read.capacity, limiter.write.capacity) == TIER_CAPACITIES[tier]
+        assert limiter.levels(0.0) == {
+            "read": TIER_CAPACITIES[tier][0],
+            "write": TIER_CAPACITIES[tier][1],
+        }
+    # Kalshi's worked example: a Premier write bucket takes 200 orders at once after 2 s idle.
+    premier = RateLimiter.for_tier("premier", headroom=0.0)
+    order = _order()
+    waits = [premier.acquire(builders.create_order_v2(**order), 0.0) for _ in range(201)]
+    assert waits[:200] == [0.0] * 200
+    assert waits[200] == pytest.approx(0.01)
+
+
+def _order(**extra: Any) -> dict[str, Any]:
+    return {
+        "ticker": MARKET,
+        "side": "bid",
+        "price": "0.5",
+        "count": "1",
+        "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross",
+        **extra,
+    }
+
+
+def test_single_order_writes_on_a_shard_use_that_shard_s_write_bucket() -> None:
+    limiter = RateLimiter.for_tier("basic", headroom=0.0)  # write: 100 tokens, 100 a second
+    unscoped = builders.create_order_v2(**_order())
+    shard_one = builders.create_order_v2(**_order(exchange_index=1))
+    auto = builders.create_order_v2(**_order(exchange_index=-1))
+    assert limiter.bucket_for(unscoped) is limiter.write
+    assert limiter.bucket_for(auto) is limiter.write  # auto-routed: the unscoped bucket
+    assert limiter.bucket_for(builders.create_order_v2(**_order(exchange_index=0))) is (
+        limiter.write
+    )
+    assert limiter.bucket_for(shard_one) is limiter.shard_bucket(1)
+    assert limiter.bucket_for(shard_one) is not limiter.shard_bucket(2)
+    # Each shard's bucket carries the full budget.
+    assert [limiter.acquire(unscoped, 0.0) for _ in range(10)] == [0.0] * 10
+    assert [limiter.acquire(shard_one, 0.0) for _ in range(10)] == [0.0] * 10
+    assert limiter.acquire(shard_one, 0.0) == pytest.approx(0.1)
+    assert limiter.acquire(unscoped, 0.0) == pytest.approx(0.1)
+    # Cancels name the shard in the query; decreases and amends in the body.
+    cancel = builders.cancel_order_v2("o1", exchange_index=2)
+    assert limiter.bucket_for(cancel) is limiter.shard_bucket(2)
+    decrease = builders.decrease_order_v2("o1", reduce_by="1", exchange_index=3)
+    assert limiter.bucket_for(decrease) is limiter.shard_bucket(3)
+    # Batches always bill the unscoped bucket, whatever their orders name.
+    batch = builders.batch_create_orders_v2(orders=[_order(exchange_index=1)] * 2)
+    assert limiter.bucket_for(batch) is limiter.write
+    assert set(limiter.levels(0.0)) == {"read", "write", "write:1", "write:2", "write:3"}
+
+
 def test_reservations_queue_callers_fairly() -> None:
     limiter = RateLimiter.for_tier("basic", headroom=0.0)
     balance = builders.get_balance()
-    # 20 reads of 10 tokens empty the 200-token read bucket; the next ones queue 50 ms apart.
-    waits = [limiter.acquire(balance, 100.0) for _ in range(23)]
-    assert waits[:20] == [0.0] * 20
-    assert waits[20:] == pytest.approx([0.05, 0.10, 0.15])
+    # 40 reads of 10 tokens empty the 400-token read bucket (two seconds of Basic's 200 a
+    # second); the next ones queue 50 ms apart.
+    waits = [limiter.acquire(balance, 100.0) for _ in range(43)]
+    assert waits[:40] == [0.0] * 40
+    assert waits[40:] == pytest.approx([0.05, 0.10, 0.15])
     # Writes use their own bucket.
     create = builders.create_order_v2(
         ticker=MARKET,
@@ -84,7 +162,7 @@ def test_reservations_queue_callers_fairly() -> None:
     assert limiter.levels(100.0) == {"read": pytest.approx(-30.0), "write": pytest.approx(90.0)}
     # One second later the read bucket has refilled 200 tokens (capped at its capacity).
     assert limiter.levels(101.0)["read"] == pytest.approx(170.0)
-    assert limiter.levels(105.0)["read"] == pytest.approx(200.0)
+    assert limiter.levels(105.0)["read"] == pytest.approx(400.0)
 
 
 def test_a_cost_beyond_the_bucket_waits_for_a_full_bucket_only() -> None:
@@ -106,8 +184,9 @@ def test_a_cost_beyond_the_bucket_waits_for_a_full_bucket_only() -> None:
 def test_headroom_keeps_a_quarter_of_each_bucket() -> None:
     limiter = RateLimiter.for_tier("basic")
     balance = builders.get_balance()
-    waits = [limiter.acquire(balance, 0.0) for _ in range(17)]
-    assert waits == [0.0] * 15 + [pytest.approx(0.05), pytest.approx(0.10)]
+    # Basic's read bucket holds 400 tokens; 300 of them are spent before anyone waits.
+    waits = [limiter.acquire(balance, 0.0) for _ in range(32)]
+    assert waits == [0.0] * 30 + [pytest.approx(0.05), pytest.approx(0.10)]
 
 
 def test_operation_and_batch_costs() -> None:
@@ -210,7 +289,7 @@ def safe_balance(harness: Harness) -> Any:
     return call
 
 
-BURST = 30
+BURST = 50
 
 
 def test_limiter_off_burst_meets_429s(
@@ -218,9 +297,10 @@ def test_limiter_off_burst_meets_429s(
 ) -> None:
     statuses: list[int] = []
     c = burst_client(harness, limited, account, statuses, rate_limit=None)
-    results = harness.concurrently(safe_balance(harness), c, BURST)
+    # 800 tokens: twice the bucket, so the refill while the burst is in flight cannot cover it.
+    results = harness.concurrently(safe_balance(harness), c, 80)
     refused = [r for r in results if isinstance(r, errors.RateLimitError)]
-    # 200 tokens admit 20 reads of 10; the rest of the burst is refused.
+    # 400 tokens (Basic's two-second read bucket) admit 40 reads of 10; the rest is refused.
     assert len(refused) >= 5
     assert statuses.count(429) == len(refused)
     assert fake.rate_limits is not None
@@ -239,10 +319,11 @@ def test_limiter_on_burst_never_meets_429(
     assert statuses == [200] * BURST
     assert fake.rate_limits is not None
     assert fake.rate_limits.rejected == 0
-    # 300 tokens at 200 per second with 200 in the bucket: the last request waited 0.5 s.
-    assert elapsed >= 0.5
+    # 500 tokens at 200 per second, 300 of the 400 in the bucket spendable: the last request
+    # waited 1 s.
+    assert elapsed >= 1.0
     levels = c.rate_limit_levels()
-    assert levels["read"] < 200
+    assert levels["read"] < 400
     assert levels["write"] == pytest.approx(100.0)
 
 

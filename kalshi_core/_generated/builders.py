@@ -10,13 +10,17 @@ its response. Nothing here sends, signs or reads the clock.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kalshi_core._generated import optable as ops
 from kalshi_core import models as m
+from kalshi_core._lazy import lazy_module
 from kalshi_core.wire.call import Call, make_call
-from kalshi_core.wire.validate import DecimalInput
+from kalshi_core.wire.validate import DateTimeInput, DecimalInput, TimestampInput
+
+if TYPE_CHECKING:
+    from kalshi_core._generated import optable as ops
+else:  # the table needs every model class: built on the first call, not on import
+    ops = lazy_module("kalshi_core._generated.optable", globals(), "ops")
 
 __all__ = [
     "upgrade_account_api_usage_level",
@@ -60,6 +64,7 @@ __all__ = [
     "get_fcm_fills",
     "get_fcm_orders",
     "get_fcm_positions",
+    "create_fcm_position_transfer",
     "create_fcm_subtrader",
     "list_fcm_subtraders",
     "get_fcm_subtrader_blocked_categories",
@@ -306,7 +311,7 @@ def propose_block_trade(
     price_centi_cents: int,
     centicount: int,
     maker_side: m.YesNo | str,
-    expiration_ts: datetime,
+    expiration_ts: DateTimeInput,
     buyer_subtrader_id: str | None = None,
     buyer_subaccount: int | None = None,
     seller_subtrader_id: str | None = None,
@@ -421,8 +426,8 @@ def create_quote(
 def get_quotes(
     *,
     cursor: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     status: str | None = None,
     quote_creator_user_id: str | None = None,
@@ -729,8 +734,8 @@ def get_events(
     status: m.QueryStatus | str | None = None,
     series_ticker: str | None = None,
     tickers: str | None = None,
-    min_close_ts: int | None = None,
-    min_updated_ts: int | None = None,
+    min_close_ts: TimestampInput | None = None,
+    min_updated_ts: TimestampInput | None = None,
 ) -> Call[m.GetEventsResponse]:
     """Get Events: ``GET /events``.
 
@@ -858,8 +863,8 @@ def get_market_candlesticks_by_event(
     ticker: str,
     series_ticker: str,
     *,
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
 ) -> Call[m.GetEventCandlesticksResponse]:
     """Get Event Candlesticks: ``GET /series/{series_ticker}/events/{ticker}/candlesticks``.
@@ -891,8 +896,8 @@ def get_event_forecast_percentiles_history(
     series_ticker: str,
     *,
     percentiles: Sequence[int],
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
 ) -> Call[m.GetEventForecastPercentilesHistoryResponse]:
     """Get Event Forecast Percentile History: ``GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history``.
@@ -971,8 +976,8 @@ def get_series_fee_changes(
 
 def get_fcm_fills(
     *,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     cursor: str | None = None,
 ) -> Call[m.GetFcmFillsResponse]:
     """Get FCM Fills: ``GET /fcm/fills``.
@@ -996,8 +1001,8 @@ def get_fcm_orders(
     cursor: str | None = None,
     event_ticker: str | None = None,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     status: m.QueryStatus | str | None = None,
     limit: int | None = None,
 ) -> Call[m.GetOrdersResponse]:
@@ -1074,6 +1079,43 @@ def get_fcm_positions(
             "cursor": cursor,
         },
         None,
+    )
+
+
+def create_fcm_position_transfer(
+    *,
+    source_subtrader_id: str,
+    target_subtrader_id: str,
+    market_ticker: str,
+    position_centicount: int,
+    price_centicents: int,
+) -> Call[m.CreateFCMPositionTransferResponse]:
+    """Create FCM Position Transfer: ``POST /fcm/positions/transfers``.
+
+    Moves a position in one market from one of the FCM's subtraders to a subtrader under the
+    FCM's error account (created on first use), booked like a trade at a YES price with no fee
+    and no fill.
+
+    Args:
+        source_subtrader_id: Full id of the FCM subtrader that gives up the position.
+        target_subtrader_id: Subtrader under the FCM's error account that receives the position
+            ({error_account_id}_{suffix}, a 1-16 character alphanumeric suffix).
+        market_ticker: Market whose position moves.
+        position_centicount: Contracts to move in centicounts (contracts x 100), a non-zero
+            whole number of contracts; positive moves YES, negative moves NO.
+        price_centicents: YES price per contract in centicents (whole cents), even when moving
+            NO.
+    """
+    return make_call(
+        ops.CREATE_FCM_POSITION_TRANSFER,
+        {},
+        {
+            "source_subtrader_id": source_subtrader_id,
+            "target_subtrader_id": target_subtrader_id,
+            "market_ticker": market_ticker,
+            "position_centicount": position_centicount,
+            "price_centicents": price_centicents,
+        },
     )
 
 
@@ -1196,8 +1238,8 @@ def get_historical_cutoff() -> Call[m.GetHistoricalCutoffResponse]:
 def get_fills_historical(
     *,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     subaccount: int | None = None,
@@ -1280,8 +1322,8 @@ def get_historical_market(
 def get_market_candlesticks_historical(
     ticker: str,
     *,
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
 ) -> Call[m.GetMarketCandlesticksHistoricalResponse]:
     """Get Historical Market Candlesticks: ``GET /historical/markets/{ticker}/candlesticks``.
@@ -1310,8 +1352,8 @@ def get_market_candlesticks_historical(
 def get_historical_orders(
     *,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     subaccount: int | None = None,
@@ -1378,8 +1420,8 @@ def get_historical_positions(
 def get_trades_historical(
     *,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     is_block_trade: bool | None = None,
@@ -1583,14 +1625,14 @@ def get_markets(
     cursor: str | None = None,
     event_ticker: str | None = None,
     series_ticker: str | None = None,
-    min_created_ts: int | None = None,
-    max_created_ts: int | None = None,
-    min_updated_ts: int | None = None,
-    max_updated_ts: int | None = None,
-    max_close_ts: int | None = None,
-    min_close_ts: int | None = None,
-    min_settled_ts: int | None = None,
-    max_settled_ts: int | None = None,
+    min_created_ts: TimestampInput | None = None,
+    max_created_ts: TimestampInput | None = None,
+    min_updated_ts: TimestampInput | None = None,
+    max_updated_ts: TimestampInput | None = None,
+    max_close_ts: TimestampInput | None = None,
+    min_close_ts: TimestampInput | None = None,
+    min_settled_ts: TimestampInput | None = None,
+    max_settled_ts: TimestampInput | None = None,
     status: m.QueryStatus | str | None = None,
     tickers: str | None = None,
     mve_filter: m.QueryMveFilter | str | None = None,
@@ -1644,8 +1686,8 @@ def get_markets(
 def batch_get_market_candlesticks(
     *,
     market_tickers: str,
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
     include_latest_before_start: bool | None = None,
 ) -> Call[m.BatchGetMarketCandlesticksResponse]:
@@ -1693,8 +1735,8 @@ def get_trades(
     limit: int | None = None,
     cursor: str | None = None,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     is_block_trade: bool | None = None,
 ) -> Call[m.GetTradesResponse]:
     """Get Trades: ``GET /markets/trades``.
@@ -1759,7 +1801,7 @@ def get_series_list(
     tags: str | None = None,
     include_product_metadata: bool | None = None,
     include_volume: bool | None = None,
-    min_updated_ts: int | None = None,
+    min_updated_ts: TimestampInput | None = None,
 ) -> Call[m.GetSeriesListResponse]:
     """Get Series List: ``GET /series``.
 
@@ -1808,8 +1850,8 @@ def get_market_candlesticks(
     series_ticker: str,
     ticker: str,
     *,
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
     include_latest_before_start: bool | None = None,
 ) -> Call[m.GetMarketCandlesticksResponse]:
@@ -1843,14 +1885,14 @@ def get_market_candlesticks(
 def get_milestones(
     *,
     limit: int,
-    minimum_start_date: datetime | None = None,
+    minimum_start_date: DateTimeInput | None = None,
     category: str | None = None,
     competition: str | None = None,
     source_id: str | None = None,
     type: str | None = None,
     related_event_ticker: str | None = None,
     cursor: str | None = None,
-    min_updated_ts: int | None = None,
+    min_updated_ts: TimestampInput | None = None,
 ) -> Call[m.GetMilestonesResponse]:
     """Get Milestones: ``GET /milestones``.
 
@@ -2408,7 +2450,7 @@ def create_order(
     no_price: int | None = None,
     yes_price_dollars: DecimalInput | None = None,
     no_price_dollars: DecimalInput | None = None,
-    expiration_ts: int | None = None,
+    expiration_ts: TimestampInput | None = None,
     time_in_force: m.TimeInForce | str | None = None,
     buy_max_cost: int | None = None,
     post_only: bool | None = None,
@@ -2475,8 +2517,8 @@ def get_orders(
     *,
     ticker: str | None = None,
     event_ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     status: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
@@ -2754,8 +2796,8 @@ def get_fills(
     *,
     ticker: str | None = None,
     order_id: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     subaccount: int | None = None,
@@ -2800,6 +2842,7 @@ def intra_exchange_instance_transfer(
     destination_exchange_shard: int | None = None,
     source_subaccount: int | None = None,
     destination_subaccount: int | None = None,
+    client_transfer_id: str | None = None,
 ) -> Call[m.IntraExchangeInstanceTransferResponse]:
     """Intra Account Transfer: ``POST /portfolio/intra_exchange_instance_transfer``.
 
@@ -2814,6 +2857,8 @@ def intra_exchange_instance_transfer(
         source_subaccount: Source subaccount number (default 0 for the primary account).
         destination_subaccount: Destination subaccount number (default 0 for the primary
             account).
+        client_transfer_id: Client id for duplicate prevention on primary accounts; reuse only
+            for identical requests.
     """
     return make_call(
         ops.INTRA_EXCHANGE_INSTANCE_TRANSFER,
@@ -2826,6 +2871,7 @@ def intra_exchange_instance_transfer(
             "destination_exchange_shard": destination_exchange_shard,
             "source_subaccount": source_subaccount,
             "destination_subaccount": destination_subaccount,
+            "client_transfer_id": client_transfer_id,
         },
     )
 
@@ -2907,8 +2953,8 @@ def get_settlements(
     cursor: str | None = None,
     ticker: str | None = None,
     event_ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     subaccount: int | None = None,
 ) -> Call[m.GetSettlementsResponse]:
     """Get Settlements: ``GET /portfolio/settlements``.

@@ -106,6 +106,13 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("subtrader_id", Kind("str"), required=False),
         Field("subaccount", Kind("int"), required=False),
     ),
+    "CreateFCMPositionTransferRequest": (
+        Field("source_subtrader_id", Kind("str"), required=True),
+        Field("target_subtrader_id", Kind("str"), required=True),
+        Field("market_ticker", Kind("str"), required=True),
+        Field("position_centicount", Kind("int"), required=True),
+        Field("price_centicents", Kind("int", minimum=0, maximum=10000), required=True),
+    ),
     "CreateFCMSubtraderRequest": (Field("subtrader_suffix", Kind("str"), required=True),),
     "UpdateFCMSubtraderBlockedCategoriesRequest": (
         Field("subtrader_id", Kind("str"), required=True),
@@ -215,7 +222,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("no_price", Kind("int", minimum=1, maximum=99), required=False),
         Field("yes_price_dollars", Kind("decimal", money="dollars"), required=False),
         Field("no_price_dollars", Kind("decimal", money="dollars"), required=False),
-        Field("expiration_ts", Kind("int"), required=False),
+        Field("expiration_ts", Kind("int", timestamp=True), required=False),
         Field(
             "time_in_force",
             Kind(
@@ -294,6 +301,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("destination_exchange_shard", Kind("int", minimum=0, maximum=100), required=False),
         Field("source_subaccount", Kind("int"), required=False),
         Field("destination_subaccount", Kind("int"), required=False),
+        Field("client_transfer_id", Kind("str"), required=False),
     ),
     "CreateSubaccountRequest": (Field("exchange_index", Kind("int"), required=False),),
     "UpdateSubaccountNettingRequest": (
@@ -550,8 +558,8 @@ GET_QUOTES: Operation[m.GetQuotesResponse] = Operation(
     auth=True,
     params=(
         Field("cursor", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("limit", Kind("int", minimum=1, maximum=500), required=False, location="query"),
         Field("status", Kind("str"), required=False, location="query"),
         Field("quote_creator_user_id", Kind("str"), required=False, location="query"),
@@ -834,8 +842,8 @@ GET_EVENTS: Operation[m.GetEventsResponse] = Operation(
         ),
         Field("series_ticker", Kind("str"), required=False, location="query"),
         Field("tickers", Kind("str"), required=False, location="query"),
-        Field("min_close_ts", Kind("int"), required=False, location="query"),
-        Field("min_updated_ts", Kind("int"), required=False, location="query"),
+        Field("min_close_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("min_updated_ts", Kind("int", timestamp=True), required=False, location="query"),
     ),
     body=None,
     response=m.GetEventsResponse,
@@ -932,8 +940,8 @@ GET_MARKET_CANDLESTICKS_BY_EVENT: Operation[m.GetEventCandlesticksResponse] = Op
     params=(
         Field("ticker", Kind("str"), required=True, location="path"),
         Field("series_ticker", Kind("str"), required=True, location="path"),
-        Field("start_ts", Kind("int"), required=True, location="query"),
-        Field("end_ts", Kind("int"), required=True, location="query"),
+        Field("start_ts", Kind("int", timestamp=True), required=True, location="query"),
+        Field("end_ts", Kind("int", timestamp=True), required=True, location="query"),
         Field("period_interval", Kind("int"), required=True, location="query"),
     ),
     body=None,
@@ -961,8 +969,8 @@ GET_EVENT_FORECAST_PERCENTILES_HISTORY: Operation[m.GetEventForecastPercentilesH
                 required=True,
                 location="query",
             ),
-            Field("start_ts", Kind("int"), required=True, location="query"),
-            Field("end_ts", Kind("int"), required=True, location="query"),
+            Field("start_ts", Kind("int", timestamp=True), required=True, location="query"),
+            Field("end_ts", Kind("int", timestamp=True), required=True, location="query"),
             Field("period_interval", Kind("int"), required=True, location="query"),
         ),
         body=None,
@@ -1065,8 +1073,8 @@ GET_FCM_FILLS: Operation[m.GetFcmFillsResponse] = Operation(
     status="current",
     auth=True,
     params=(
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
     ),
     body=None,
@@ -1090,8 +1098,8 @@ GET_FCM_ORDERS: Operation[m.GetOrdersResponse] = Operation(
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
         Field("ticker", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field(
             "status",
             Kind(
@@ -1151,6 +1159,22 @@ GET_FCM_POSITIONS: Operation[m.GetPositionsResponse] = Operation(
     success=(200,),
     items="market_positions",
     essential=("market_positions", "event_positions"),
+    replacement=None,
+)
+CREATE_FCM_POSITION_TRANSFER: Operation[m.CreateFCMPositionTransferResponse] = Operation(
+    name="create_fcm_position_transfer",
+    operation_id="CreateFCMPositionTransfer",
+    method="POST",
+    path="/fcm/positions/transfers",
+    tag="fcm",
+    status="current",
+    auth=True,
+    params=(),
+    body="CreateFCMPositionTransferRequest",
+    response=m.CreateFCMPositionTransferResponse,
+    success=(201,),
+    items=None,
+    essential=("position_transfer_id",),
     replacement=None,
 )
 CREATE_FCM_SUBTRADER: Operation[m.CreateFCMSubtraderResponse] = Operation(
@@ -1295,8 +1319,8 @@ GET_FILLS_HISTORICAL: Operation[m.GetFillsResponse] = Operation(
     auth=True,
     params=(
         Field("ticker", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
@@ -1363,8 +1387,8 @@ GET_MARKET_CANDLESTICKS_HISTORICAL: Operation[m.GetMarketCandlesticksHistoricalR
         auth=False,
         params=(
             Field("ticker", Kind("str"), required=True, location="path"),
-            Field("start_ts", Kind("int"), required=True, location="query"),
-            Field("end_ts", Kind("int"), required=True, location="query"),
+            Field("start_ts", Kind("int", timestamp=True), required=True, location="query"),
+            Field("end_ts", Kind("int", timestamp=True), required=True, location="query"),
             Field("period_interval", Kind("int"), required=True, location="query"),
         ),
         body=None,
@@ -1385,8 +1409,8 @@ GET_HISTORICAL_ORDERS: Operation[m.GetOrdersResponse] = Operation(
     auth=True,
     params=(
         Field("ticker", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
@@ -1430,8 +1454,8 @@ GET_TRADES_HISTORICAL: Operation[m.GetTradesResponse] = Operation(
     auth=False,
     params=(
         Field("ticker", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("limit", Kind("int", minimum=0, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("is_block_trade", Kind("bool"), required=False, location="query"),
@@ -1645,14 +1669,14 @@ GET_MARKETS: Operation[m.GetMarketsResponse] = Operation(
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
         Field("series_ticker", Kind("str"), required=False, location="query"),
-        Field("min_created_ts", Kind("int"), required=False, location="query"),
-        Field("max_created_ts", Kind("int"), required=False, location="query"),
-        Field("min_updated_ts", Kind("int"), required=False, location="query"),
-        Field("max_updated_ts", Kind("int"), required=False, location="query"),
-        Field("max_close_ts", Kind("int"), required=False, location="query"),
-        Field("min_close_ts", Kind("int"), required=False, location="query"),
-        Field("min_settled_ts", Kind("int"), required=False, location="query"),
-        Field("max_settled_ts", Kind("int"), required=False, location="query"),
+        Field("min_created_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_created_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("min_updated_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_updated_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_close_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("min_close_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("min_settled_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_settled_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field(
             "status",
             Kind(
@@ -1701,8 +1725,8 @@ BATCH_GET_MARKET_CANDLESTICKS: Operation[m.BatchGetMarketCandlesticksResponse] =
     auth=False,
     params=(
         Field("market_tickers", Kind("str"), required=True, location="query"),
-        Field("start_ts", Kind("int"), required=True, location="query"),
-        Field("end_ts", Kind("int"), required=True, location="query"),
+        Field("start_ts", Kind("int", timestamp=True), required=True, location="query"),
+        Field("end_ts", Kind("int", timestamp=True), required=True, location="query"),
         Field("period_interval", Kind("int", minimum=1), required=True, location="query"),
         Field("include_latest_before_start", Kind("bool"), required=False, location="query"),
     ),
@@ -1748,8 +1772,8 @@ GET_TRADES: Operation[m.GetTradesResponse] = Operation(
         Field("limit", Kind("int", minimum=0, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("ticker", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("is_block_trade", Kind("bool"), required=False, location="query"),
     ),
     body=None,
@@ -1807,7 +1831,7 @@ GET_SERIES_LIST: Operation[m.GetSeriesListResponse] = Operation(
         Field("tags", Kind("str"), required=False, location="query"),
         Field("include_product_metadata", Kind("bool"), required=False, location="query"),
         Field("include_volume", Kind("bool"), required=False, location="query"),
-        Field("min_updated_ts", Kind("int"), required=False, location="query"),
+        Field("min_updated_ts", Kind("int", timestamp=True), required=False, location="query"),
     ),
     body=None,
     response=m.GetSeriesListResponse,
@@ -1846,8 +1870,8 @@ GET_MARKET_CANDLESTICKS: Operation[m.GetMarketCandlesticksResponse] = Operation(
     params=(
         Field("series_ticker", Kind("str"), required=True, location="path"),
         Field("ticker", Kind("str"), required=True, location="path"),
-        Field("start_ts", Kind("int"), required=True, location="query"),
-        Field("end_ts", Kind("int"), required=True, location="query"),
+        Field("start_ts", Kind("int", timestamp=True), required=True, location="query"),
+        Field("end_ts", Kind("int", timestamp=True), required=True, location="query"),
         Field("period_interval", Kind("int"), required=True, location="query"),
         Field("include_latest_before_start", Kind("bool"), required=False, location="query"),
     ),
@@ -1875,7 +1899,7 @@ GET_MILESTONES: Operation[m.GetMilestonesResponse] = Operation(
         Field("type", Kind("str"), required=False, location="query"),
         Field("related_event_ticker", Kind("str"), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
-        Field("min_updated_ts", Kind("int"), required=False, location="query"),
+        Field("min_updated_ts", Kind("int", timestamp=True), required=False, location="query"),
     ),
     body=None,
     response=m.GetMilestonesResponse,
@@ -2300,8 +2324,8 @@ GET_ORDERS: Operation[m.GetOrdersResponse] = Operation(
     params=(
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("status", Kind("str"), required=False, location="query"),
         Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
@@ -2499,8 +2523,8 @@ GET_FILLS: Operation[m.GetFillsResponse] = Operation(
     params=(
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("order_id", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("limit", Kind("int", minimum=1, maximum=1000), required=False, location="query"),
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
@@ -2605,8 +2629,8 @@ GET_SETTLEMENTS: Operation[m.GetSettlementsResponse] = Operation(
         Field("cursor", Kind("str"), required=False, location="query"),
         Field("ticker", Kind("str"), required=False, location="query"),
         Field("event_ticker", Kind("str"), required=False, location="query"),
-        Field("min_ts", Kind("int"), required=False, location="query"),
-        Field("max_ts", Kind("int"), required=False, location="query"),
+        Field("min_ts", Kind("int", timestamp=True), required=False, location="query"),
+        Field("max_ts", Kind("int", timestamp=True), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
     ),
     body=None,
@@ -2899,6 +2923,7 @@ OPERATIONS: dict[str, Operation[object]] = {
     "get_fcm_fills": GET_FCM_FILLS,  # type: ignore[dict-item]
     "get_fcm_orders": GET_FCM_ORDERS,  # type: ignore[dict-item]
     "get_fcm_positions": GET_FCM_POSITIONS,  # type: ignore[dict-item]
+    "create_fcm_position_transfer": CREATE_FCM_POSITION_TRANSFER,  # type: ignore[dict-item]
     "create_fcm_subtrader": CREATE_FCM_SUBTRADER,  # type: ignore[dict-item]
     "list_fcm_subtraders": LIST_FCM_SUBTRADERS,  # type: ignore[dict-item]
     "get_fcm_subtrader_blocked_categories": GET_FCM_SUBTRADER_BLOCKED_CATEGORIES,  # type: ignore[dict-item]

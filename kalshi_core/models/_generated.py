@@ -85,6 +85,8 @@ __all__ = [
     "CancelOrderV2Response",
     "CreateApiKeyRequest",
     "CreateApiKeyResponse",
+    "CreateFCMPositionTransferRequest",
+    "CreateFCMPositionTransferResponse",
     "CreateFCMSubtraderRequest",
     "CreateFCMSubtraderResponse",
     "CreateMarketInMultivariateEventCollectionRequest",
@@ -215,6 +217,7 @@ __all__ = [
     "Order",
     "OrderGroup",
     "OrderQueuePosition",
+    "Orderbook",
     "OrderbookCountFp",
     "PercentilePoint",
     "PlayByPlay",
@@ -555,7 +558,7 @@ class YesNo(TolerantEnum):
     NO = "no"
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AcceptBlockTradeProposalRequest(Model):
     """The AcceptBlockTradeProposalRequest schema."""
 
@@ -563,14 +566,14 @@ class AcceptBlockTradeProposalRequest(Model):
     subaccount: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AcceptQuoteRequest(Model):
     """The AcceptQuoteRequest schema."""
 
     accepted_side: YesNo | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AccountApiUsageLevelVolumeGoal(Model):
     """The AccountApiUsageLevelVolumeGoal schema."""
 
@@ -579,7 +582,7 @@ class AccountApiUsageLevelVolumeGoal(Model):
     keep_volume_goal_fp: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AccountApiUsageLevelVolumeProgress(Model):
     """The AccountApiUsageLevelVolumeProgress schema."""
 
@@ -588,7 +591,7 @@ class AccountApiUsageLevelVolumeProgress(Model):
     goals: list[AccountApiUsageLevelVolumeGoal] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AmendOrderRequest(Model):
     """The AmendOrderRequest schema."""
 
@@ -607,7 +610,7 @@ class AmendOrderRequest(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AmendOrderResponse(Model):
     """The AmendOrderResponse schema."""
 
@@ -615,7 +618,7 @@ class AmendOrderResponse(Model):
     order: Order | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AmendOrderV2Request(Model):
     """The AmendOrderV2Request schema."""
 
@@ -629,7 +632,7 @@ class AmendOrderV2Request(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AmendOrderV2Response(Model):
     """The AmendOrderV2Response schema."""
 
@@ -642,7 +645,7 @@ class AmendOrderV2Response(Model):
     ts_ms: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Announcement(Model):
     """The Announcement schema."""
 
@@ -652,7 +655,7 @@ class Announcement(Model):
     status: AnnouncementStatus | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ApiKey(Model):
     """The ApiKey schema."""
 
@@ -663,7 +666,7 @@ class ApiKey(Model):
     fcm_subtrader_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ApiUsageLevelGrant(Model):
     """The ApiUsageLevelGrant schema."""
 
@@ -673,7 +676,7 @@ class ApiUsageLevelGrant(Model):
     source: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ApplySubaccountTransferRequest(Model):
     """The ApplySubaccountTransferRequest schema."""
 
@@ -684,14 +687,14 @@ class ApplySubaccountTransferRequest(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ApplySubaccountTransferResponse(Model):
     """Empty response indicating successful transfer."""
 
     pass
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AssociatedEvent(Model):
     """The AssociatedEvent schema."""
 
@@ -702,7 +705,7 @@ class AssociatedEvent(Model):
     active_quoters: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersIndividualResponse(Model):
     """The BatchCancelOrdersIndividualResponse schema."""
 
@@ -710,10 +713,10 @@ class BatchCancelOrdersIndividualResponse(Model):
     order: Order | None = None
     reduced_by_fp: Decimal | None = None
     error: ErrorResponse | None = None
-    reduced_by: int | None = None  # legacy (seeds)
+    reduced_by: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersRequest(Model):
     """The BatchCancelOrdersRequest schema."""
 
@@ -721,7 +724,7 @@ class BatchCancelOrdersRequest(Model):
     orders: list[BatchCancelOrdersRequestOrder] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersRequestOrder(Model):
     """The BatchCancelOrdersRequestOrder schema."""
 
@@ -731,21 +734,21 @@ class BatchCancelOrdersRequestOrder(Model):
     market_ticker: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersResponse(BatchAnswer["BatchCancelOrdersIndividualResponse"], Model):
     """The BatchCancelOrdersResponse schema."""
 
     orders: list[BatchCancelOrdersIndividualResponse] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersV2Request(Model):
     """The BatchCancelOrdersV2Request schema."""
 
     orders: list[BatchCancelOrdersV2RequestOrders] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersV2RequestOrders(Model):
     """The BatchCancelOrdersV2RequestOrders schema."""
 
@@ -755,14 +758,14 @@ class BatchCancelOrdersV2RequestOrders(Model):
     market_ticker: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersV2Response(BatchAnswer["BatchCancelOrdersV2ResponseOrders"], Model):
     """The BatchCancelOrdersV2Response schema."""
 
     orders: list[BatchCancelOrdersV2ResponseOrders] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersV2ResponseOrders(Model):
     """The BatchCancelOrdersV2ResponseOrders schema."""
 
@@ -773,7 +776,7 @@ class BatchCancelOrdersV2ResponseOrders(Model):
     error: ErrorResponse | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersIndividualResponse(Model):
     """The BatchCreateOrdersIndividualResponse schema."""
 
@@ -782,35 +785,35 @@ class BatchCreateOrdersIndividualResponse(Model):
     error: ErrorResponse | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersRequest(Model):
     """The BatchCreateOrdersRequest schema."""
 
     orders: list[CreateOrderRequest] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersResponse(BatchAnswer["BatchCreateOrdersIndividualResponse"], Model):
     """The BatchCreateOrdersResponse schema."""
 
     orders: list[BatchCreateOrdersIndividualResponse] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersV2Request(Model):
     """The BatchCreateOrdersV2Request schema."""
 
     orders: list[CreateOrderV2Request] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersV2Response(BatchAnswer["BatchCreateOrdersV2ResponseOrders"], Model):
     """The BatchCreateOrdersV2Response schema."""
 
     orders: list[BatchCreateOrdersV2ResponseOrders] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersV2ResponseOrders(Model):
     """The BatchCreateOrdersV2ResponseOrders schema."""
 
@@ -824,14 +827,14 @@ class BatchCreateOrdersV2ResponseOrders(Model):
     error: ErrorResponse | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchGetMarketCandlesticksResponse(Model):
     """The BatchGetMarketCandlesticksResponse schema."""
 
     markets: list[MarketCandlesticksResponse] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BidAskDistribution(Model):
     """The BidAskDistribution schema."""
 
@@ -839,9 +842,13 @@ class BidAskDistribution(Model):
     low_dollars: Decimal | None = None
     high_dollars: Decimal | None = None
     close_dollars: Decimal | None = None
+    open: int | None = None  # legacy (older answers)
+    low: int | None = None  # legacy (older answers)
+    high: int | None = None  # legacy (older answers)
+    close: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BidAskDistributionHistorical(Model):
     """The BidAskDistributionHistorical schema."""
 
@@ -851,7 +858,7 @@ class BidAskDistributionHistorical(Model):
     close: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BlockTradeProposal(Model):
     """The BlockTradeProposal schema."""
 
@@ -878,7 +885,7 @@ class BlockTradeProposal(Model):
     seller_order_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BucketLimit(Model):
     """Token-bucket budget for one rate-limit bucket."""
 
@@ -886,16 +893,16 @@ class BucketLimit(Model):
     bucket_capacity: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CancelOrderResponse(Model):
     """The CancelOrderResponse schema."""
 
     order: Order | None = None
     reduced_by_fp: Decimal | None = None
-    reduced_by: int | None = None  # legacy (seeds)
+    reduced_by: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CancelOrderV2Response(Model):
     """The CancelOrderV2Response schema."""
 
@@ -905,7 +912,7 @@ class CancelOrderV2Response(Model):
     ts_ms: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateApiKeyRequest(Model):
     """The CreateApiKeyRequest schema."""
 
@@ -916,7 +923,7 @@ class CreateApiKeyRequest(Model):
     fcm_subtrader_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateApiKeyResponse(Model):
     """The CreateApiKeyResponse schema."""
 
@@ -924,21 +931,39 @@ class CreateApiKeyResponse(Model):
     warning: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
+class CreateFCMPositionTransferRequest(Model):
+    """The CreateFCMPositionTransferRequest schema."""
+
+    source_subtrader_id: str | None = None
+    target_subtrader_id: str | None = None
+    market_ticker: str | None = None
+    position_centicount: int | None = None
+    price_centicents: int | None = None
+
+
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
+class CreateFCMPositionTransferResponse(Model):
+    """The CreateFCMPositionTransferResponse schema."""
+
+    position_transfer_id: str | None = None
+
+
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateFCMSubtraderRequest(Model):
     """The CreateFCMSubtraderRequest schema."""
 
     subtrader_suffix: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateFCMSubtraderResponse(Model):
     """The CreateFCMSubtraderResponse schema."""
 
     subtrader_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateMarketInMultivariateEventCollectionRequest(Model):
     """The CreateMarketInMultivariateEventCollectionRequest schema."""
 
@@ -946,7 +971,7 @@ class CreateMarketInMultivariateEventCollectionRequest(Model):
     with_market_payload: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateMarketInMultivariateEventCollectionResponse(Model):
     """The CreateMarketInMultivariateEventCollectionResponse schema."""
 
@@ -955,7 +980,7 @@ class CreateMarketInMultivariateEventCollectionResponse(Model):
     market: Market | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderGroupRequest(Model):
     """The CreateOrderGroupRequest schema."""
 
@@ -965,7 +990,7 @@ class CreateOrderGroupRequest(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderGroupResponse(Model):
     """The CreateOrderGroupResponse schema."""
 
@@ -974,7 +999,7 @@ class CreateOrderGroupResponse(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderRequest(Model):
     """The CreateOrderRequest schema."""
 
@@ -1001,14 +1026,14 @@ class CreateOrderRequest(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderResponse(Model):
     """The CreateOrderResponse schema."""
 
     order: Order | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderV2Request(Model):
     """The CreateOrderV2Request schema."""
 
@@ -1028,7 +1053,7 @@ class CreateOrderV2Request(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderV2Response(Model):
     """The CreateOrderV2Response schema."""
 
@@ -1041,7 +1066,7 @@ class CreateOrderV2Response(Model):
     ts_ms: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateQuoteRequest(Model):
     """The CreateQuoteRequest schema."""
 
@@ -1053,14 +1078,14 @@ class CreateQuoteRequest(Model):
     subaccount: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateQuoteResponse(Model):
     """The CreateQuoteResponse schema."""
 
     id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateRFQRequest(Model):
     """The CreateRFQRequest schema."""
 
@@ -1077,28 +1102,28 @@ class CreateRFQRequest(Model):
     subaccount: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateRFQResponse(Model):
     """The CreateRFQResponse schema."""
 
     id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateSubaccountRequest(Model):
     """The CreateSubaccountRequest schema."""
 
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateSubaccountResponse(Model):
     """The CreateSubaccountResponse schema."""
 
     subaccount_number: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DailySchedule(Model):
     """The DailySchedule schema."""
 
@@ -1106,7 +1131,7 @@ class DailySchedule(Model):
     close_time: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DecreaseOrderRequest(Model):
     """The DecreaseOrderRequest schema."""
 
@@ -1117,14 +1142,14 @@ class DecreaseOrderRequest(Model):
     reduce_to_fp: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DecreaseOrderResponse(Model):
     """The DecreaseOrderResponse schema."""
 
     order: Order | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DecreaseOrderV2Request(Model):
     """The DecreaseOrderV2Request schema."""
 
@@ -1134,7 +1159,7 @@ class DecreaseOrderV2Request(Model):
     market_ticker: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DecreaseOrderV2Response(Model):
     """The DecreaseOrderV2Response schema."""
 
@@ -1144,7 +1169,7 @@ class DecreaseOrderV2Response(Model):
     ts_ms: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Deposit(Model):
     """The Deposit schema."""
 
@@ -1157,14 +1182,14 @@ class Deposit(Model):
     finalized_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EmptyResponse(Model):
     """An empty response body"""
 
     pass
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EndpointTokenCost(Model):
     """The EndpointTokenCost schema."""
 
@@ -1173,7 +1198,7 @@ class EndpointTokenCost(Model):
     cost: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ErrorResponse(Model):
     """The ErrorResponse schema."""
 
@@ -1183,7 +1208,7 @@ class ErrorResponse(Model):
     service: str | None = None  # spec 3.13
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EventData(Model):
     """The EventData schema."""
 
@@ -1201,12 +1226,12 @@ class EventData(Model):
     settlement_sources: list[SettlementSource] | None = None
     last_updated_ts: datetime | None = None
     fee_type_override: str | None = None
-    fee_multiplier_override: Decimal | None = None
+    fee_multiplier_override: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     exchange_index: int | None = None
     available_on_brokers: bool | None = None  # spec 3.13
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EventFeeChange(Model):
     """The EventFeeChange schema."""
 
@@ -1214,11 +1239,11 @@ class EventFeeChange(Model):
     event_ticker: str | None = None
     series_ticker: str | None = None
     fee_type_override: FeeType | None = None
-    fee_multiplier_override: Decimal | None = None
+    fee_multiplier_override: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     scheduled_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EventLiveData(Model):
     """The EventLiveData schema."""
 
@@ -1229,7 +1254,7 @@ class EventLiveData(Model):
     range_options: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EventPosition(Model):
     """The EventPosition schema."""
 
@@ -1239,15 +1264,15 @@ class EventPosition(Model):
     event_exposure_dollars: Decimal | None = None
     realized_pnl_dollars: Decimal | None = None
     fees_paid_dollars: Decimal | None = None
-    total_cost: int | None = None  # legacy (seeds)
-    total_cost_shares: int | None = None  # legacy (seeds)
-    event_exposure: int | None = None  # legacy (seeds)
-    realized_pnl: int | None = None  # legacy (seeds)
-    resting_orders_count: int | None = None  # legacy (seeds)
-    fees_paid: int | None = None  # legacy (seeds)
+    total_cost: int | None = None  # legacy (older answers)
+    total_cost_shares: int | None = None  # legacy (older answers)
+    event_exposure: int | None = None  # legacy (older answers)
+    realized_pnl: int | None = None  # legacy (older answers)
+    resting_orders_count: int | None = None  # legacy (older answers)
+    fees_paid: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ExchangeIndexStatus(Model):
     """The ExchangeIndexStatus schema."""
 
@@ -1258,7 +1283,7 @@ class ExchangeIndexStatus(Model):
     intra_exchange_transfers_active: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ExchangeStatus(Model):
     """The ExchangeStatus schema."""
 
@@ -1269,7 +1294,7 @@ class ExchangeStatus(Model):
     exchange_index_statuses: list[ExchangeIndexStatus] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class FCMSubtrader(Model):
     """The FCMSubtrader schema."""
 
@@ -1280,7 +1305,7 @@ class FCMSubtrader(Model):
     propagation_pending: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class FcmFill(Model):
     """The FcmFill schema."""
 
@@ -1299,7 +1324,7 @@ class FcmFill(Model):
     taker_fee_cost: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Fill(Model):
     """The Fill schema."""
 
@@ -1321,16 +1346,18 @@ class Fill(Model):
     fee_cost: Decimal | None = None
     subaccount_number: int | None = None
     ts: int | None = None
-    client_order_id: str | None = None  # legacy (seeds)
-    count: int | None = None  # legacy (seeds)
-    price: Decimal | None = None  # legacy (seeds)
-    yes_price: int | None = None  # legacy (seeds)
-    no_price: int | None = None  # legacy (seeds)
-    yes_price_fixed: Decimal | None = None  # legacy (seeds)
-    no_price_fixed: Decimal | None = None  # legacy (seeds)
+    client_order_id: str | None = None  # legacy (older answers)
+    count: int | None = None  # legacy (older answers)
+    price: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    yes_price: int | None = None  # legacy (older answers)
+    no_price: int | None = None  # legacy (older answers)
+    yes_price_fixed: Decimal | None = None  # legacy (older answers)
+    no_price_fixed: Decimal | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ForecastPercentilesPoint(Model):
     """The ForecastPercentilesPoint schema."""
 
@@ -1340,7 +1367,7 @@ class ForecastPercentilesPoint(Model):
     percentile_points: list[PercentilePoint] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GenerateApiKeyRequest(Model):
     """The GenerateApiKeyRequest schema."""
 
@@ -1351,7 +1378,7 @@ class GenerateApiKeyRequest(Model):
     fcm_subtrader_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GenerateApiKeyResponse(Model):
     """The GenerateApiKeyResponse schema."""
 
@@ -1361,7 +1388,7 @@ class GenerateApiKeyResponse(Model):
     warning: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetAccountApiLimitsResponse(Model):
     """The GetAccountApiLimitsResponse schema."""
 
@@ -1373,14 +1400,14 @@ class GetAccountApiLimitsResponse(Model):
     write_limit: int | None = None  # spec 3.13
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetAccountApiUsageLevelVolumeProgressResponse(Model):
     """The GetAccountApiUsageLevelVolumeProgressResponse schema."""
 
     volume_progress: list[AccountApiUsageLevelVolumeProgress] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetAccountEndpointCostsResponse(Model):
     """The GetAccountEndpointCostsResponse schema."""
 
@@ -1388,7 +1415,7 @@ class GetAccountEndpointCostsResponse(Model):
     endpoint_costs: list[EndpointTokenCost] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetApiKeysResponse(Model):
     """The GetApiKeysResponse schema."""
 
@@ -1396,7 +1423,7 @@ class GetApiKeysResponse(Model):
     api_key_region_expiration_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetBalanceResponse(Model):
     """The GetBalanceResponse schema."""
 
@@ -1407,7 +1434,7 @@ class GetBalanceResponse(Model):
     balance_breakdown: list[IndexedBalance] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetBlockTradeProposalsResponse(Model):
     """The GetBlockTradeProposalsResponse schema."""
 
@@ -1415,14 +1442,14 @@ class GetBlockTradeProposalsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetCommunicationsIDResponse(Model):
     """The GetCommunicationsIDResponse schema."""
 
     communications_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetDepositsResponse(Model):
     """The GetDepositsResponse schema."""
 
@@ -1430,7 +1457,7 @@ class GetDepositsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventCandlesticksResponse(Model):
     """The GetEventCandlesticksResponse schema."""
 
@@ -1439,7 +1466,7 @@ class GetEventCandlesticksResponse(Model):
     adjusted_end_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventFeeChangesResponse(Model):
     """The GetEventFeeChangesResponse schema."""
 
@@ -1447,21 +1474,21 @@ class GetEventFeeChangesResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventForecastPercentilesHistoryResponse(Model):
     """The GetEventForecastPercentilesHistoryResponse schema."""
 
     forecast_history: list[ForecastPercentilesPoint] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventLiveDataResponse(Model):
     """The GetEventLiveDataResponse schema."""
 
     live_data: EventLiveData | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventMetadataResponse(Model):
     """The GetEventMetadataResponse schema."""
 
@@ -1473,7 +1500,7 @@ class GetEventMetadataResponse(Model):
     competition_scope: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventResponse(Model):
     """The GetEventResponse schema."""
 
@@ -1481,7 +1508,7 @@ class GetEventResponse(Model):
     markets: list[Market] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventsResponse(Model):
     """The GetEventsResponse schema."""
 
@@ -1490,21 +1517,21 @@ class GetEventsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetExchangeAnnouncementsResponse(Model):
     """The GetExchangeAnnouncementsResponse schema."""
 
     announcements: list[Announcement] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetExchangeScheduleResponse(Model):
     """The GetExchangeScheduleResponse schema."""
 
     schedule: Schedule | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFCMEventContractDailyCapResponse(Model):
     """The GetFCMEventContractDailyCapResponse schema."""
 
@@ -1516,14 +1543,14 @@ class GetFCMEventContractDailyCapResponse(Model):
     cap_date: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFCMSubtraderBlockedCategoriesResponse(Model):
     """The GetFCMSubtraderBlockedCategoriesResponse schema."""
 
     categories: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFcmFillsResponse(Model):
     """The GetFcmFillsResponse schema."""
 
@@ -1531,7 +1558,7 @@ class GetFcmFillsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFillsResponse(Model):
     """The GetFillsResponse schema."""
 
@@ -1539,7 +1566,7 @@ class GetFillsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFiltersBySportsResponse(Model):
     """The GetFiltersBySportsResponse schema."""
 
@@ -1547,14 +1574,14 @@ class GetFiltersBySportsResponse(Model):
     sport_ordering: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetGameStatsResponse(Model):
     """The GetGameStatsResponse schema."""
 
     pbp: PlayByPlay | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetHistoricalCutoffResponse(Model):
     """The GetHistoricalCutoffResponse schema."""
 
@@ -1564,7 +1591,7 @@ class GetHistoricalCutoffResponse(Model):
     market_positions_last_updated_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetIncentiveProgramsResponse(Model):
     """The GetIncentiveProgramsResponse schema."""
 
@@ -1572,14 +1599,14 @@ class GetIncentiveProgramsResponse(Model):
     next_cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetIntraExchangeInstanceTransferResponse(Model):
     """The GetIntraExchangeInstanceTransferResponse schema."""
 
     transfer: IntraExchangeInstanceTransfer | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetIntraExchangeInstanceTransfersResponse(Model):
     """The GetIntraExchangeInstanceTransfersResponse schema."""
 
@@ -1587,21 +1614,21 @@ class GetIntraExchangeInstanceTransfersResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetLiveDataResponse(Model):
     """The GetLiveDataResponse schema."""
 
     live_data: LiveData | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetLiveDatasResponse(Model):
     """The GetLiveDatasResponse schema."""
 
     live_datas: list[LiveData] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketCandlesticksHistoricalResponse(Model):
     """The GetMarketCandlesticksHistoricalResponse schema."""
 
@@ -1609,7 +1636,7 @@ class GetMarketCandlesticksHistoricalResponse(Model):
     candlesticks: list[MarketCandlestickHistorical] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketCandlesticksResponse(Model):
     """The GetMarketCandlesticksResponse schema."""
 
@@ -1617,28 +1644,29 @@ class GetMarketCandlesticksResponse(Model):
     candlesticks: list[MarketCandlestick] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketOrderbookResponse(Model):
     """The GetMarketOrderbookResponse schema."""
 
     orderbook_fp: OrderbookCountFp | None = None
+    orderbook: Orderbook | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketOrderbooksResponse(Model):
     """The GetMarketOrderbooksResponse schema."""
 
     orderbooks: list[MarketOrderbookFp] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketResponse(Model):
     """The GetMarketResponse schema."""
 
     market: Market | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketsResponse(Model):
     """The GetMarketsResponse schema."""
 
@@ -1646,14 +1674,14 @@ class GetMarketsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMilestoneResponse(Model):
     """The GetMilestoneResponse schema."""
 
     milestone: Milestone | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMilestonesResponse(Model):
     """The GetMilestonesResponse schema."""
 
@@ -1661,21 +1689,21 @@ class GetMilestonesResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMultivariateEventCollectionLookupHistoryResponse(Model):
     """The GetMultivariateEventCollectionLookupHistoryResponse schema."""
 
     lookup_points: list[LookupPoint] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMultivariateEventCollectionResponse(Model):
     """The GetMultivariateEventCollectionResponse schema."""
 
     multivariate_contract: MultivariateEventCollection | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMultivariateEventCollectionsResponse(Model):
     """The GetMultivariateEventCollectionsResponse schema."""
 
@@ -1683,7 +1711,7 @@ class GetMultivariateEventCollectionsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMultivariateEventsResponse(Model):
     """The GetMultivariateEventsResponse schema."""
 
@@ -1691,7 +1719,7 @@ class GetMultivariateEventsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderGroupResponse(Model):
     """The GetOrderGroupResponse schema."""
 
@@ -1699,39 +1727,39 @@ class GetOrderGroupResponse(Model):
     contracts_limit_fp: Decimal | None = None
     orders: list[str] | None = None
     exchange_index: int | None = None
-    contracts_limit: int | None = None  # legacy (seeds)
+    contracts_limit: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderGroupsResponse(Model):
     """The GetOrderGroupsResponse schema."""
 
     order_groups: list[OrderGroup] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderQueuePositionResponse(Model):
     """The GetOrderQueuePositionResponse schema."""
 
     queue_position_fp: Decimal | None = None
-    queue_position: int | None = None  # legacy (seeds)
+    queue_position: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderQueuePositionsResponse(Model):
     """The GetOrderQueuePositionsResponse schema."""
 
     queue_positions: list[OrderQueuePosition] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderResponse(Model):
     """The GetOrderResponse schema."""
 
     order: Order | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrdersResponse(Model):
     """The GetOrdersResponse schema."""
 
@@ -1739,7 +1767,7 @@ class GetOrdersResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetPortfolioRestingOrderTotalValueResponse(Model):
     """The GetPortfolioRestingOrderTotalValueResponse schema."""
 
@@ -1747,7 +1775,7 @@ class GetPortfolioRestingOrderTotalValueResponse(Model):
     resting_order_value_breakdown: list[IndexedBalance] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetPositionsResponse(Model):
     """The GetPositionsResponse schema."""
 
@@ -1756,14 +1784,14 @@ class GetPositionsResponse(Model):
     event_positions: list[EventPosition] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetQuoteResponse(Model):
     """The GetQuoteResponse schema."""
 
     quote: Quote | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetQuotesResponse(Model):
     """The GetQuotesResponse schema."""
 
@@ -1771,14 +1799,14 @@ class GetQuotesResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetRFQResponse(Model):
     """The GetRFQResponse schema."""
 
     rfq: RFQ | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetRFQsResponse(Model):
     """The GetRFQsResponse schema."""
 
@@ -1786,28 +1814,28 @@ class GetRFQsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSeriesFeeChangesResponse(Model):
     """The GetSeriesFeeChangesResponse schema."""
 
     series_fee_change_arr: list[SeriesFeeChange] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSeriesListResponse(Model):
     """The GetSeriesListResponse schema."""
 
     series: list[Series] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSeriesResponse(Model):
     """The GetSeriesResponse schema."""
 
     series: Series | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSettlementsResponse(Model):
     """The GetSettlementsResponse schema."""
 
@@ -1815,14 +1843,14 @@ class GetSettlementsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetStructuredTargetResponse(Model):
     """The GetStructuredTargetResponse schema."""
 
     structured_target: StructuredTarget | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetStructuredTargetsResponse(Model):
     """The GetStructuredTargetsResponse schema."""
 
@@ -1830,21 +1858,21 @@ class GetStructuredTargetsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSubaccountBalancesResponse(Model):
     """The GetSubaccountBalancesResponse schema."""
 
     subaccount_balances: list[SubaccountBalance] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSubaccountNettingResponse(Model):
     """The GetSubaccountNettingResponse schema."""
 
     netting_configs: list[SubaccountNettingConfig] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSubaccountTransfersResponse(Model):
     """The GetSubaccountTransfersResponse schema."""
 
@@ -1852,14 +1880,14 @@ class GetSubaccountTransfersResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetTagsForSeriesCategoriesResponse(Model):
     """The GetTagsForSeriesCategoriesResponse schema."""
 
     tags_by_categories: dict[str, list[str]] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetTargetBalanceAllocationResponse(Model):
     """The GetTargetBalanceAllocationResponse schema."""
 
@@ -1867,7 +1895,7 @@ class GetTargetBalanceAllocationResponse(Model):
     resting_margin_reservation: RestingMarginReservation | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetTradesResponse(Model):
     """The GetTradesResponse schema."""
 
@@ -1875,14 +1903,14 @@ class GetTradesResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetUserDataTimestampResponse(Model):
     """The GetUserDataTimestampResponse schema."""
 
     as_of_time: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetWeatherIndexCalibrationsResponse(Model):
     """The GetWeatherIndexCalibrationsResponse schema."""
 
@@ -1891,7 +1919,7 @@ class GetWeatherIndexCalibrationsResponse(Model):
     calibrations: list[WeatherIndexCalibration] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetWeatherIndexResponse(Model):
     """The GetWeatherIndexResponse schema."""
 
@@ -1901,7 +1929,7 @@ class GetWeatherIndexResponse(Model):
     timeseries: list[WeatherIndexPoint] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetWithdrawalsResponse(Model):
     """The GetWithdrawalsResponse schema."""
 
@@ -1909,7 +1937,7 @@ class GetWithdrawalsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IncentiveProgram(Model):
     """The IncentiveProgram schema."""
 
@@ -1925,9 +1953,10 @@ class IncentiveProgram(Model):
     discount_factor_bps: int | None = None
     target_size_fp: Decimal | None = None
     max_reward_per_account: int | None = None
+    target_size: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IndexedBalance(Model):
     """The IndexedBalance schema."""
 
@@ -1935,7 +1964,7 @@ class IndexedBalance(Model):
     balance: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IntraExchangeInstanceTransfer(Model):
     """The IntraExchangeInstanceTransfer schema."""
 
@@ -1949,7 +1978,7 @@ class IntraExchangeInstanceTransfer(Model):
     created_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IntraExchangeInstanceTransferRequest(Model):
     """The IntraExchangeInstanceTransferRequest schema."""
 
@@ -1960,23 +1989,24 @@ class IntraExchangeInstanceTransferRequest(Model):
     destination_exchange_shard: int | None = None
     source_subaccount: int | None = None
     destination_subaccount: int | None = None
+    client_transfer_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IntraExchangeInstanceTransferResponse(Model):
     """The IntraExchangeInstanceTransferResponse schema."""
 
     transfer_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ListFCMSubtradersResponse(Model):
     """The ListFCMSubtradersResponse schema."""
 
     subtraders: list[FCMSubtrader] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class LiveData(Model):
     """The LiveData schema."""
 
@@ -1985,7 +2015,7 @@ class LiveData(Model):
     milestone_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class LookupPoint(Model):
     """The LookupPoint schema."""
 
@@ -1995,14 +2025,14 @@ class LookupPoint(Model):
     last_queried_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class LookupTickersForMarketInMultivariateEventCollectionRequest(Model):
     """The LookupTickersForMarketInMultivariateEventCollectionRequest schema."""
 
     selected_markets: list[TickerPair] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class LookupTickersForMarketInMultivariateEventCollectionResponse(Model):
     """The LookupTickersForMarketInMultivariateEventCollectionResponse schema."""
 
@@ -2010,7 +2040,7 @@ class LookupTickersForMarketInMultivariateEventCollectionResponse(Model):
     market_ticker: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MaintenanceWindow(Model):
     """The MaintenanceWindow schema."""
 
@@ -2018,7 +2048,7 @@ class MaintenanceWindow(Model):
     end_datetime: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Market(Model):
     """The Market schema."""
 
@@ -2063,8 +2093,8 @@ class Market(Model):
     fee_waiver_expiration_time: datetime | None = None
     early_close_condition: str | None = None
     strike_type: MarketStrikeType | None = None
-    floor_strike: Decimal | None = None
-    cap_strike: Decimal | None = None
+    floor_strike: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
+    cap_strike: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     functional_strike: str | None = None
     custom_strike: dict[str, Any] | None = None
     rules_primary: str | None = None
@@ -2080,9 +2110,35 @@ class Market(Model):
     fractional_trading_enabled: bool | None = None  # spec 3.13
     liquidity_dollars: Decimal | None = None  # spec 3.13
     tick_size: int | None = None  # spec 3.13
+    yes_bid: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    yes_ask: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    no_bid: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    no_ask: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    last_price: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    previous_yes_bid: int | None = None  # legacy (older answers)
+    previous_yes_ask: int | None = None  # legacy (older answers)
+    previous_price: int | None = None  # legacy (older answers)
+    volume: int | None = None  # legacy (older answers)
+    volume_24h: int | None = None  # legacy (older answers)
+    liquidity: int | None = None  # legacy (older answers)
+    open_interest: int | None = None  # legacy (older answers)
+    notional_value: int | None = None  # legacy (older answers)
+    settlement_value: int | None = None  # legacy (older answers)
+    category: str | None = None  # legacy (older answers)
+    risk_limit_cents: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketCandlestick(Model):
     """The MarketCandlestick schema."""
 
@@ -2092,9 +2148,11 @@ class MarketCandlestick(Model):
     price: PriceDistribution | None = None
     volume_fp: Decimal | None = None
     open_interest_fp: Decimal | None = None
+    volume: int | None = None  # legacy (older answers)
+    open_interest: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketCandlestickHistorical(Model):
     """The MarketCandlestickHistorical schema."""
 
@@ -2106,7 +2164,7 @@ class MarketCandlestickHistorical(Model):
     open_interest: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketCandlesticksResponse(Model):
     """The MarketCandlesticksResponse schema."""
 
@@ -2114,7 +2172,7 @@ class MarketCandlesticksResponse(Model):
     candlesticks: list[MarketCandlestick] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketMetadata(Model):
     """The MarketMetadata schema."""
 
@@ -2123,7 +2181,7 @@ class MarketMetadata(Model):
     color_code: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketOrderbookFp(Model):
     """The MarketOrderbookFp schema."""
 
@@ -2131,7 +2189,7 @@ class MarketOrderbookFp(Model):
     orderbook_fp: OrderbookCountFp | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketPosition(Model):
     """The MarketPosition schema."""
 
@@ -2144,14 +2202,14 @@ class MarketPosition(Model):
     fees_paid_dollars: Decimal | None = None
     last_updated_ts: datetime | None = None
     resting_orders_count: int | None = None  # spec 3.13
-    total_traded: int | None = None  # legacy (seeds)
-    position: int | None = None  # legacy (seeds)
-    market_exposure: int | None = None  # legacy (seeds)
-    realized_pnl: int | None = None  # legacy (seeds)
-    fees_paid: int | None = None  # legacy (seeds)
+    total_traded: int | None = None  # legacy (older answers)
+    position: int | None = None  # legacy (older answers)
+    market_exposure: int | None = None  # legacy (older answers)
+    realized_pnl: int | None = None  # legacy (older answers)
+    fees_paid: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Milestone(Model):
     """The Milestone schema."""
 
@@ -2170,7 +2228,7 @@ class Milestone(Model):
     last_updated_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MultivariateEventCollection(Model):
     """The MultivariateEventCollection schema."""
 
@@ -2189,9 +2247,11 @@ class MultivariateEventCollection(Model):
     size_min: int | None = None
     size_max: int | None = None
     functional_description: str | None = None
+    price_level_structure: str | None = None
+    price_ranges: list[PriceRange] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MveSelectedLeg(Model):
     """The MveSelectedLeg schema."""
 
@@ -2201,7 +2261,7 @@ class MveSelectedLeg(Model):
     yes_settlement_value_dollars: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Order(Model):
     """The Order schema."""
 
@@ -2232,28 +2292,28 @@ class Order(Model):
     cancel_order_on_pause: bool | None = None
     subaccount_number: int | None = None
     exchange_index: int | None = None
-    yes_price: int | None = None  # legacy (seeds)
-    no_price: int | None = None  # legacy (seeds)
-    fill_count: int | None = None  # legacy (seeds)
-    remaining_count: int | None = None  # legacy (seeds)
-    initial_count: int | None = None  # legacy (seeds)
-    taker_fees: int | None = None  # legacy (seeds)
-    maker_fees: int | None = None  # legacy (seeds)
-    taker_fill_cost: int | None = None  # legacy (seeds)
-    maker_fill_cost: int | None = None  # legacy (seeds)
-    taker_fill_count: int | None = None  # legacy (seeds)
-    maker_fill_count: int | None = None  # legacy (seeds)
-    place_count: int | None = None  # legacy (seeds)
-    queue_position: int | None = None  # legacy (seeds)
-    amend_count: int | None = None  # legacy (seeds)
-    amend_taker_fill_count: int | None = None  # legacy (seeds)
-    decrease_count: int | None = None  # legacy (seeds)
-    close_cancel_count: int | None = None  # legacy (seeds)
-    fcc_cancel_count: int | None = None  # legacy (seeds)
-    taker_self_trade_cancel_count: int | None = None  # legacy (seeds)
+    yes_price: int | None = None  # legacy (older answers)
+    no_price: int | None = None  # legacy (older answers)
+    fill_count: int | None = None  # legacy (older answers)
+    remaining_count: int | None = None  # legacy (older answers)
+    initial_count: int | None = None  # legacy (older answers)
+    taker_fees: int | None = None  # legacy (older answers)
+    maker_fees: int | None = None  # legacy (older answers)
+    taker_fill_cost: int | None = None  # legacy (older answers)
+    maker_fill_cost: int | None = None  # legacy (older answers)
+    taker_fill_count: int | None = None  # legacy (older answers)
+    maker_fill_count: int | None = None  # legacy (older answers)
+    place_count: int | None = None  # legacy (older answers)
+    queue_position: int | None = None  # legacy (older answers)
+    amend_count: int | None = None  # legacy (older answers)
+    amend_taker_fill_count: int | None = None  # legacy (older answers)
+    decrease_count: int | None = None  # legacy (older answers)
+    close_cancel_count: int | None = None  # legacy (older answers)
+    fcc_cancel_count: int | None = None  # legacy (older answers)
+    taker_self_trade_cancel_count: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class OrderGroup(Model):
     """The OrderGroup schema."""
 
@@ -2261,20 +2321,34 @@ class OrderGroup(Model):
     contracts_limit_fp: Decimal | None = None
     is_auto_cancel_enabled: bool | None = None
     exchange_index: int | None = None
-    contracts_limit: int | None = None  # legacy (seeds)
+    contracts_limit: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class OrderQueuePosition(Model):
     """The OrderQueuePosition schema."""
 
     order_id: str | None = None
     market_ticker: str | None = None
     queue_position_fp: Decimal | None = None
-    queue_position: int | None = None  # legacy (seeds)
+    queue_position: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
+class Orderbook(Model):
+    """Orderbook: an object that older answers carry (see legacy_fields)."""
+
+    yes: list[list[Decimal]] | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    no: list[list[Decimal]] | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    yes_dollars: list[list[Decimal]] | None = None  # legacy (older answers)
+    no_dollars: list[list[Decimal]] | None = None  # legacy (older answers)
+
+
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class OrderbookCountFp(Model):
     """Orderbook with fixed-point contract counts (fp) in all dollar price levels."""
 
@@ -2282,31 +2356,31 @@ class OrderbookCountFp(Model):
     no_dollars: list[list[Decimal]] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PercentilePoint(Model):
     """The PercentilePoint schema."""
 
     percentile: int | None = None
-    raw_numerical_forecast: Decimal | None = None
-    numerical_forecast: Decimal | None = None
+    raw_numerical_forecast: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
+    numerical_forecast: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     formatted_forecast: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PlayByPlay(Model):
     """Play-by-play data organized by period."""
 
     periods: list[PlayByPlayPeriods] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PlayByPlayPeriods(Model):
     """The PlayByPlayPeriods schema."""
 
     events: list[dict[str, Any]] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PriceDistribution(Model):
     """The PriceDistribution schema."""
 
@@ -2318,9 +2392,17 @@ class PriceDistribution(Model):
     previous_dollars: Decimal | None = None
     min_dollars: Decimal | None = None
     max_dollars: Decimal | None = None
+    open: int | None = None  # legacy (older answers)
+    low: int | None = None  # legacy (older answers)
+    high: int | None = None  # legacy (older answers)
+    close: int | None = None  # legacy (older answers)
+    mean: int | None = None  # legacy (older answers)
+    previous: int | None = None  # legacy (older answers)
+    min: int | None = None  # legacy (older answers)
+    max: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PriceDistributionHistorical(Model):
     """The PriceDistributionHistorical schema."""
 
@@ -2332,7 +2414,7 @@ class PriceDistributionHistorical(Model):
     previous: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PriceRange(Model):
     """The PriceRange schema."""
 
@@ -2341,7 +2423,7 @@ class PriceRange(Model):
     step: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ProposeBlockTradeRequest(Model):
     """The ProposeBlockTradeRequest schema."""
 
@@ -2358,14 +2440,14 @@ class ProposeBlockTradeRequest(Model):
     expiration_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ProposeBlockTradeResponse(Model):
     """The ProposeBlockTradeResponse schema."""
 
     block_trade_proposal_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Quote(Model):
     """The Quote schema."""
 
@@ -2398,9 +2480,13 @@ class Quote(Model):
     rfq_creator_subaccount: int | None = None
     yes_contracts_fp: Decimal | None = None
     no_contracts_fp: Decimal | None = None
+    contracts: int | None = None  # legacy (older answers)
+    yes_bid: int | None = None  # legacy (older answers)
+    no_bid: int | None = None  # legacy (older answers)
+    rfq_target_cost_centi_cents: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class RFQ(Model):
     """The RFQ schema."""
 
@@ -2420,9 +2506,11 @@ class RFQ(Model):
     creator_subaccount: int | None = None
     cancelled_ts: datetime | None = None
     updated_ts: datetime | None = None
+    contracts: int | None = None  # legacy (older answers)
+    target_cost_centi_cents: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Schedule(Model):
     """The Schedule schema."""
 
@@ -2430,14 +2518,14 @@ class Schedule(Model):
     maintenance_windows: list[MaintenanceWindow] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ScopeList(Model):
     """The ScopeList schema."""
 
     scopes: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Series(Model):
     """The Series schema."""
 
@@ -2452,25 +2540,26 @@ class Series(Model):
     contract_terms_url: str | None = None
     product_metadata: dict[str, Any] | None = None
     fee_type: FeeType | None = None
-    fee_multiplier: Decimal | None = None
+    fee_multiplier: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     additional_prohibitions: list[str] | None = None
     volume_fp: Decimal | None = None
     last_updated_ts: datetime | None = None
     exchange_index: int | None = None
+    volume: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SeriesFeeChange(Model):
     """The SeriesFeeChange schema."""
 
     id: str | None = None
     series_ticker: str | None = None
     fee_type: FeeType | None = None
-    fee_multiplier: Decimal | None = None
+    fee_multiplier: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     scheduled_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SetTargetBalanceAllocationRequest(Model):
     """The SetTargetBalanceAllocationRequest schema."""
 
@@ -2478,7 +2567,7 @@ class SetTargetBalanceAllocationRequest(Model):
     resting_margin_reservation: RestingMarginReservation | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Settlement(Model):
     """The Settlement schema."""
 
@@ -2494,13 +2583,13 @@ class Settlement(Model):
     settled_time: datetime | None = None
     fee_cost: Decimal | None = None
     value: int | None = None
-    yes_count: int | None = None  # legacy (seeds)
-    yes_total_cost: int | None = None  # legacy (seeds)
-    no_count: int | None = None  # legacy (seeds)
-    no_total_cost: int | None = None  # legacy (seeds)
+    yes_count: int | None = None  # legacy (older answers)
+    yes_total_cost: int | None = None  # legacy (older answers)
+    no_count: int | None = None  # legacy (older answers)
+    no_total_cost: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SettlementSource(Model):
     """The SettlementSource schema."""
 
@@ -2508,7 +2597,7 @@ class SettlementSource(Model):
     url: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SportFilterDetails(Model):
     """The SportFilterDetails schema."""
 
@@ -2516,7 +2605,7 @@ class SportFilterDetails(Model):
     competitions: dict[str, ScopeList] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class StructuredTarget(Model):
     """The StructuredTarget schema."""
 
@@ -2529,7 +2618,7 @@ class StructuredTarget(Model):
     last_updated_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SubaccountBalance(Model):
     """The SubaccountBalance schema."""
 
@@ -2539,7 +2628,7 @@ class SubaccountBalance(Model):
     updated_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SubaccountNettingConfig(Model):
     """The SubaccountNettingConfig schema."""
 
@@ -2548,7 +2637,7 @@ class SubaccountNettingConfig(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SubaccountTransfer(Model):
     """The SubaccountTransfer schema."""
 
@@ -2560,7 +2649,7 @@ class SubaccountTransfer(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class TargetBalanceAllocation(Model):
     """The TargetBalanceAllocation schema."""
 
@@ -2568,7 +2657,7 @@ class TargetBalanceAllocation(Model):
     percent: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class TargetBalanceAllocationInput(Model):
     """The TargetBalanceAllocationInput schema."""
 
@@ -2576,7 +2665,7 @@ class TargetBalanceAllocationInput(Model):
     percent: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class TickerPair(Model):
     """The TickerPair schema."""
 
@@ -2585,7 +2674,7 @@ class TickerPair(Model):
     side: YesNo | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Trade(Model):
     """The Trade schema."""
 
@@ -2599,9 +2688,15 @@ class Trade(Model):
     taker_book_side: BookSide | None = None
     created_time: datetime | None = None
     is_block_trade: bool | None = None
+    count: int | None = None  # legacy (older answers)
+    yes_price: int | None = None  # legacy (older answers)
+    no_price: int | None = None  # legacy (older answers)
+    price: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateFCMEventContractDailyCapRequest(Model):
     """The UpdateFCMEventContractDailyCapRequest schema."""
 
@@ -2609,7 +2704,7 @@ class UpdateFCMEventContractDailyCapRequest(Model):
     limit: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateFCMSubtraderBlockedCategoriesRequest(Model):
     """The UpdateFCMSubtraderBlockedCategoriesRequest schema."""
 
@@ -2618,14 +2713,14 @@ class UpdateFCMSubtraderBlockedCategoriesRequest(Model):
     blocked: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateFCMSubtraderBlockedCategoriesResponse(Model):
     """The UpdateFCMSubtraderBlockedCategoriesResponse schema."""
 
     categories: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateOrderGroupLimitRequest(Model):
     """The UpdateOrderGroupLimitRequest schema."""
 
@@ -2633,7 +2728,7 @@ class UpdateOrderGroupLimitRequest(Model):
     contracts_limit_fp: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateSubaccountNettingRequest(Model):
     """The UpdateSubaccountNettingRequest schema."""
 
@@ -2641,7 +2736,7 @@ class UpdateSubaccountNettingRequest(Model):
     enabled: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeatherIndexCalibration(Model):
     """The WeatherIndexCalibration schema."""
 
@@ -2651,46 +2746,46 @@ class WeatherIndexCalibration(Model):
     change_reason: str | None = None
     calibration_window_start_ms: int | None = None
     calibration_window_end_ms: int | None = None
-    city_reference_c: Decimal | None = None
+    city_reference_c: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     stations: list[WeatherIndexCalibrationStation] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeatherIndexCalibrationStation(Model):
     """The WeatherIndexCalibrationStation schema."""
 
     station_id: str | None = None
-    weight: Decimal | None = None
-    offset_c: Decimal | None = None
+    weight: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
+    offset_c: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     update_note: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeatherIndexPoint(Model):
     """The WeatherIndexPoint schema."""
 
     t: int | None = None
-    v: Decimal | None = None
+    v: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     status: str | None = None
     contributors: int | None = None
     receipt_basis: str | None = None
     stations: list[WeatherIndexStationReading] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeatherIndexStationReading(Model):
     """The WeatherIndexStationReading schema."""
 
     station_id: str | None = None
     code: str | None = None
     source: str | None = None
-    temp_f: Decimal | None = None
+    temp_f: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     obs_time_ms: int | None = None
     received_at_ms: int | None = None
     primary_code: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeeklySchedule(Model):
     """The WeeklySchedule schema."""
 
@@ -2705,7 +2800,7 @@ class WeeklySchedule(Model):
     sunday: list[DailySchedule] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Withdrawal(Model):
     """The Withdrawal schema."""
 

@@ -36,15 +36,15 @@ blocking. The random source is injectable (``rng``) so tests can pin it.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-import json
 import random
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Final
 
-import attrs
-
+from kalshi_core._lazy import lazy_module
+from kalshi_core.errors import ConfigurationError
 from kalshi_core.policy.clock import ClockOffset
 from kalshi_core.policy.idempotency import (
     cancel_recovery,
@@ -55,8 +55,11 @@ from kalshi_core.policy.idempotency import (
 from kalshi_core.wire.values import Response
 
 if TYPE_CHECKING:
+    from kalshi_core.models import _json
     from kalshi_core.policy.idempotency import Lookup
     from kalshi_core.wire.call import Call
+else:  # the JSON backend (orjson) loads with the first error body read
+    _json = lazy_module("kalshi_core.models._json", globals(), "_json")
 
 __all__ = [
     "GIVE_UP",
@@ -83,7 +86,7 @@ class Failure(enum.Enum):
     DISCONNECTED = "disconnected"
 
 
-@attrs.frozen(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Resend:
     """Sleep ``delay`` seconds, then sign and send the request again."""
 
@@ -91,7 +94,7 @@ class Resend:
     reason: str
 
 
-@attrs.frozen(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class GiveUp:
     """Stop: surface the last outcome's error."""
 
@@ -99,7 +102,7 @@ class GiveUp:
 GIVE_UP: Final = GiveUp()
 
 
-@attrs.frozen(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Recover:
     """Run ``lookup``'s calls (``next_call``/``feed``) and return ``lookup.result()``."""
 
@@ -145,8 +148,8 @@ def parse_retry_after(
 
 def _error_code(response: Response) -> str | None:
     try:
-        data = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
+        data = _json.loads(response.body)
+    except ValueError:
         return None
     if not isinstance(data, dict):
         return None
@@ -156,7 +159,7 @@ def _error_code(response: Response) -> str | None:
     return code if isinstance(code, str) else None
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How many times and how patiently to retry; shared, immutable configuration.
 
@@ -171,13 +174,15 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     max_retry_after: float = 60.0
-    rng: Callable[[], float] = attrs.field(default=random.random, eq=False, repr=False)
+    rng: Callable[[], float] = dataclasses.field(
+        default=random.random, compare=False, repr=False
+    )
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+            raise ConfigurationError("max_retries must be >= 0")
         if self.backoff_base < 0 or self.backoff_cap < 0 or self.max_retry_after < 0:
-            raise ValueError("backoff_base, backoff_cap and max_retry_after must be >= 0")
+            raise ConfigurationError("backoff_base, backoff_cap and max_retry_after must be >= 0")
 
     def backoff(self, retry: int) -> float:
         """The jittered delay before retry number ``retry`` (1-based)."""
@@ -192,7 +197,7 @@ class RetryPolicy:
         return RetryState(self, call, first_sent, clock)
 
     def with_max_retries(self, max_retries: int) -> RetryPolicy:
-        return attrs.evolve(self, max_retries=max_retries)
+        return dataclasses.replace(self, max_retries=max_retries)
 
 
 class RetryState:
@@ -258,8 +263,8 @@ class RetryState:
                 and _error_code(outcome) == "header_timestamp_expired"
             ):
                 self._clock_retried = True
-                self._clock.correct(outcome.header("date"), now)
-                return Resend(0.0, "clock corrected from the server's Date header")
+                if self._clock.correct(outcome.header("date"), now):
+                    return Resend(0.0, "clock corrected from the server's Date header")
             return GIVE_UP
         if status == 404 and delivered_before:
             cancel = cancel_recovery(self._call, outcome)
@@ -300,7 +305,7 @@ class RetryState:
         return Resend(policy.backoff(self.retries), reason)
 
 
-@attrs.frozen(slots=True, repr=False)
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
 class Attempt:
     """What an ``on_attempt`` hook sees after every attempt of every request.
 

@@ -8,25 +8,35 @@ raises the matching error. A ``Call`` is immutable and can be sent any number of
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import warnings
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 
-import attrs
-
-from kalshi_core.errors import DecodeError, ValidationError
-from kalshi_core.models import _json
-from kalshi_core.models._converter import StructureError, structure
+from kalshi_core._lazy import lazy_module
+from kalshi_core.errors import (
+    ConfigurationError,
+    CredentialsError,
+    DecodeError,
+    DeprecatedEndpointError,
+    ValidationError,
+)
 from kalshi_core.policy.client_order_ids import ensure_client_order_ids
 from kalshi_core.wire import rules as _rules
 from kalshi_core.wire.credentials import Credentials, sign_request
 from kalshi_core.wire.error_bodies import error_from_response
-from kalshi_core.wire.schema import Field, Operation
 from kalshi_core.wire.validate import normalize, normalize_fields
 from kalshi_core.wire.values import Request, Response
+
+if TYPE_CHECKING:
+    from kalshi_core.models import _converter, _json
+    from kalshi_core.wire.schema import Field, Operation
+else:  # decoding (orjson) and the converter (cattrs) load with the first response parsed
+    _json = lazy_module("kalshi_core.models._json", globals(), "_json")
+    _converter = lazy_module("kalshi_core.models._converter", globals(), "_converter")
 
 __all__ = ["Call", "make_call"]
 
@@ -36,7 +46,7 @@ _JSON_HEADERS = (("Accept", "application/json"),)
 _BODY_HEADERS = (("Accept", "application/json"), ("Content-Type", "application/json"))
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True, slots=True)
 class Call(Generic[T]):
     """An operation with validated arguments: ``path`` (relative, filled in), ``query`` pairs and
     the JSON ``body`` bytes (``None`` without a body)."""
@@ -53,7 +63,8 @@ class Call(Generic[T]):
         now: float | None = None,
     ) -> Request:
         """The HTTP request for ``base_url``; signed at ``now`` (Unix seconds) when credentials
-        are given. Raises ``ValueError`` for an authenticated operation without credentials."""
+        are given. Raises ``CredentialsError`` (a ``ValueError``) for an authenticated
+        operation without credentials."""
         url = base_url.rstrip("/") + self.path
         if self.query:
             url += "?" + urlencode(self.query)
@@ -65,10 +76,10 @@ class Call(Generic[T]):
         )
         if credentials is not None:
             if now is None:
-                raise ValueError("signing needs the current time: pass now=")
+                raise ConfigurationError("signing needs the current time: pass now=")
             return sign_request(request, credentials, now)
         if self.operation.auth:
-            raise ValueError(
+            raise CredentialsError(
                 f"{self.operation.name} needs an API key: pass key_id and private_key to the client"
             )
         return request
@@ -77,7 +88,7 @@ class Call(Generic[T]):
         """A copy with query parameters replaced (``None`` removes one)."""
         kept = [(k, v) for k, v in self.query if k not in params]
         kept += [(k, v) for k, v in params.items() if v is not None]
-        return attrs.evolve(self, query=tuple(kept))
+        return dataclasses.replace(self, query=tuple(kept))
 
     def query_value(self, name: str) -> str | None:
         for k, v in self.query:
@@ -97,7 +108,10 @@ class Call(Generic[T]):
         op = self.operation
         method, path = op.method, self.path
         if not 200 <= response.status < 300:
-            raise error_from_response(response, method, path)
+            error = error_from_response(response, method, path)
+            if isinstance(error, DeprecatedEndpointError):
+                error._use_instead(op.name, op.replacement)
+            raise error
         if op.response is None:
             return None  # type: ignore[return-value]
         try:
@@ -154,8 +168,8 @@ class Call(Generic[T]):
                 ):
                     raise fail(f"orders[{i}] carries neither an order id nor an error")
         try:
-            model = structure(data, op.response)
-        except StructureError as exc:
+            model = _converter.structure(data, op.response)
+        except _converter.StructureError as exc:
             raise fail(str(exc)) from None
         object.__setattr__(model, "_kalshi_raw", data)
         return model
@@ -221,6 +235,26 @@ def _query_text(value: Any) -> str:
     return str(value)
 
 
+_DOT_SEGMENTS = frozenset({"", ".", ".."})
+
+
+def path_segment(value: Any, name: str) -> str:
+    """``value`` percent-encoded as one path segment, which no layer can normalise away.
+
+    Every character outside RFC 3986's unreserved set is encoded (``/``, ``?``, ``#``, ``%``,
+    ``\\``, spaces, controls, non-ASCII), so the value can never end its segment. ``.`` and
+    ``..`` (which ``httpx`` and servers remove as dot segments, turning a cancel of order ``.``
+    into a cancel-all) and the empty string are refused with a ``ValidationError`` naming the
+    parameter, and so are they padded with spaces (a server may strip them): no real id or
+    ticker is one of them.
+    """
+    text = str(value)
+    if text in _DOT_SEGMENTS or text.strip() in _DOT_SEGMENTS:
+        shown = "empty" if not text.strip() else repr(text)
+        raise ValidationError(name, f"{shown} cannot be a path segment (it would change the URL)")
+    return quote(text, safe="")
+
+
 def make_call(
     operation: Operation[T], params: Mapping[str, Any], body: Mapping[str, Any] | None
 ) -> Call[T]:
@@ -243,7 +277,7 @@ def make_call(
         value = normalize(value, f.kind, f.name, _schemas)
         checked[f.name] = value
         if f.location == "path":
-            path_values[f.name] = quote(str(value), safe="")
+            path_values[f.name] = path_segment(value, f.name)
         elif isinstance(value, list):
             query += [(f.name, _query_text(v)) for v in value]
         else:
