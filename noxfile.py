@@ -54,9 +54,10 @@ def types(session: nox.Session) -> None:
 
 @nox.session
 def generated(session: nox.Session) -> None:
-    """The generated modules match their sources (spec/ and the async driver)."""
+    """The generated modules match their sources (spec/, the AsyncAPI file, the async driver)."""
     session.install("pyyaml", "ruff>=0.6")
     session.run("python", "tools/generate.py", "--check")
+    session.run("python", "tools/generate_stream.py", "--check")
     session.run("python", "tools/unasync.py", "--check")
 
 

@@ -56,6 +56,7 @@ from kalshi_core.wire.values import redacted_headers
 from . import _backend
 
 if TYPE_CHECKING:
+    from kalshi_async.stream import Stream
     from kalshi_core.wire.credentials import PrivateKeyInput
 
 __all__ = [
@@ -658,6 +659,14 @@ class AsyncClient(Surface, AsyncRunner):
         hook = self._on_attempt
         if hook is not None:
             hook(Attempt(request, response, error, attempt, latency, decision))
+
+    def stream(self, **options: Any) -> Stream:
+        """A WebSocket stream on this client's credentials, environment and clock, to use as
+        ``async with client.stream() as stream``; ``options`` are those of
+        ``kalshi_async.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
+        from kalshi_async.stream import Stream
+
+        return Stream.from_client(self, **options)
 
     async def aclose(self) -> None:
         """Close the connection pool (only if this client created it)."""

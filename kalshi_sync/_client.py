@@ -57,6 +57,7 @@ from kalshi_core.wire.values import redacted_headers
 from . import _backend
 
 if TYPE_CHECKING:
+    from kalshi_sync.stream import Stream
     from kalshi_core.wire.credentials import PrivateKeyInput
 
 __all__ = [
@@ -659,6 +660,14 @@ class Client(Surface, SyncRunner):
         hook = self._on_attempt
         if hook is not None:
             hook(Attempt(request, response, error, attempt, latency, decision))
+
+    def stream(self, **options: Any) -> Stream:
+        """A WebSocket stream on this client's credentials, environment and clock, to use as
+        ``with client.stream() as stream``; ``options`` are those of
+        ``kalshi_sync.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
+        from kalshi_sync.stream import Stream
+
+        return Stream.from_client(self, **options)
 
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
