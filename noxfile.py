@@ -9,7 +9,15 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests-sync", "tests-asyncio", "tests-trio", "lint", "types", "generated"]
+nox.options.sessions = [
+    "tests-sync",
+    "tests-asyncio",
+    "tests-trio",
+    "lint",
+    "types",
+    "generated",
+    "docs",
+]
 
 PACKAGES = ["kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing"]
 LINTED = [*PACKAGES, "tests", "tools", "examples", "docs", "bench", "noxfile.py"]
@@ -58,6 +66,23 @@ def generated(session: nox.Session) -> None:
     session.install("pyyaml", "ruff>=0.6")
     session.run("python", "tools/generate.py", "--check")
     session.run("python", "tools/unasync.py", "--check")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site: the API reference pages are fresh, and ``mkdocs build --strict``
+    passes (a broken link, a missing page or an unresolved reference fails). Writes site/."""
+    session.install("-e", ".[docs]")
+    session.run("python", "tools/gen_api_docs.py", "--check")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
+
+
+@nox.session(name="site-check")
+def site_check(session: nox.Session) -> None:
+    """Open the built site in headless Chromium: pages load, navigation and search work (not a
+    default session; needs ``apt-get install chromium chromium-driver``)."""
+    session.install("-e", ".[docs]", "selenium>=4.20")
+    session.run("python", "tools/check_site.py", *session.posargs)
 
 
 @nox.session
