@@ -113,7 +113,7 @@ _HANDLERS: dict[str, Handler] = {}
 def _register_handlers() -> None:
     """Import the modules whose ``@handler`` functions serve the operations (a no-op once
     they are imported)."""
-    from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401
+    from kalshi_testing import _groups, _legacy, _orders, _portfolio, _ratelimit  # noqa: F401
 
 
 def handler(operation_id: str) -> Callable[[Handler], Handler]:
