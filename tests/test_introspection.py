@@ -47,8 +47,10 @@ def clients() -> Iterator[dict[str, Any]]:
     asyncio.run(made["async"].aclose())
 
 
-def test_there_are_126_operations() -> None:
-    assert len(NAMES) == 126 == len(set(NAMES))
+def test_every_operation_of_the_table_is_checked() -> None:
+    # 126 in specs 3.31.0 and 3.13.0, plus the additions established since (spec/operations.tsv).
+    assert len(NAMES) >= 126
+    assert len(NAMES) == len(set(NAMES)) == len(OPERATIONS)
 
 
 def _expected_hints(name: str) -> dict[str, Any]:

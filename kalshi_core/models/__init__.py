@@ -3,8 +3,12 @@
 Field names are the JSON keys. ``*_dollars`` and ``*_fp`` fields are ``decimal.Decimal``,
 ``date-time`` fields timezone-aware ``datetime``, integer ``*_ts`` fields ``int``. Every field is
 optional: a field the server omits is ``None``, never a silent zero. Legacy fields of the
-integer era (``yes_price``, ``fill_count``, ``taker_fees``...) are kept so responses of either
-era round-trip.
+integer era (``yes_price``, ``fill_count``, ``yes_bid``, ``volume``...) are kept so responses of
+either era round-trip.
+
+Every model parsed from JSON keeps that object, at every nesting level: ``extra_fields`` holds
+the keys this release does not declare, ``to_dict()``/``to_json()`` give the JSON back as
+received (with any change made since), ``raw_json(model)`` the decoded object itself.
 
 The generated classes (``kalshi_core.models._generated``, several hundred attrs classes) are
 built on first use of any of them, not when ``kalshi_core`` is imported: ``import kalshi_sync``
@@ -15,14 +19,15 @@ checkers see every name as usual.
 from typing import TYPE_CHECKING, Any
 
 from kalshi_core.models._base import BatchAnswer, Model, TolerantEnum, raw_json
+from kalshi_core.models.frames import to_dataframe
 
 if TYPE_CHECKING:
     from kalshi_core.models._generated import *  # noqa: F403
     from kalshi_core.models._generated import __all__ as _generated_all
 
-    __all__ = ["BatchAnswer", "Model", "TolerantEnum", "raw_json", *_generated_all]
+    __all__ = ["BatchAnswer", "Model", "TolerantEnum", "raw_json", "to_dataframe", *_generated_all]
 else:
-    _EAGER = ["BatchAnswer", "Model", "TolerantEnum", "raw_json"]
+    _EAGER = ["BatchAnswer", "Model", "TolerantEnum", "raw_json", "to_dataframe"]
 
     def _load() -> list[str]:
         """Import the generated models and put every public name in this module's namespace."""

@@ -28,7 +28,7 @@ import typing
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
-from kalshi_core.errors import KalshiError
+from kalshi_core.errors import KalshiError, ValidationError
 from kalshi_core.policy.pagination import Paginator
 from kalshi_core.wire.call import Call
 
@@ -305,7 +305,7 @@ def _item_type(page_type: Any, name: str) -> Any:
 def _list_getter(lists: tuple[str, ...], name: str) -> Callable[[Any], list[Any] | None]:
     """The accessor for the list ``name`` of a paginated operation's pages, one of ``lists``."""
     if name not in lists:
-        raise ValueError(f"pages have no list {name!r}; they carry {', '.join(lists)}")
+        raise ValidationError("name", f"pages have no list {name!r}; they carry {', '.join(lists)}")
 
     def get(page: Any) -> list[Any] | None:
         value: list[Any] | None = getattr(page, name)
