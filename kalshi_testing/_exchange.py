@@ -116,7 +116,14 @@ _HANDLERS: dict[str, Handler] = {}
 def _register_handlers() -> None:
     """Import the modules whose ``@handler`` functions serve the operations (a no-op once
     they are imported)."""
-    from kalshi_testing import _groups, _legacy, _market_data, _orders, _portfolio  # noqa: F401
+    from kalshi_testing import (  # noqa: F401
+        _groups,
+        _legacy,
+        _market_data,
+        _orders,
+        _portfolio,
+        _ratelimit,
+    )
 
 
 def handler(operation_id: str) -> Callable[[Handler], Handler]:
