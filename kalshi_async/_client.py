@@ -56,8 +56,9 @@ from kalshi_core.wire.values import redacted_headers
 from . import _backend
 
 if TYPE_CHECKING:
-    from kalshi_async.stream import Stream
     from kalshi_core.wire.credentials import PrivateKeyInput
+
+    from .stream import Stream
 
 __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
