@@ -48,7 +48,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def types(session: nox.Session) -> None:
     """mypy --strict on the packages."""
-    session.install("-e", ".[trio,fast]", "mypy>=1.10", "pytest>=8")
+    session.install("-e", ".[trio,fast,redis]", "mypy>=1.10", "pytest>=8")
     session.run("mypy", "--strict", *PACKAGES)
 
 

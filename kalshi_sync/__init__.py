@@ -3,6 +3,7 @@
 from kalshi_core.policy.ratelimit import RateLimiter
 from kalshi_core.policy.retry import Attempt, RetryPolicy
 from kalshi_sync._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Client
+from kalshi_sync._redis_buckets import RedisBuckets
 from kalshi_sync._transport import H11Transport
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "Client",
     "H11Transport",
     "RateLimiter",
+    "RedisBuckets",
     "RetryPolicy",
 ]

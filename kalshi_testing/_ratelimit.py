@@ -6,9 +6,10 @@ unauthenticated requests share one anonymous account), a **read** bucket for GET
 **write** bucket for everything else, refilled ``rate`` tokens per second up to ``capacity``.
 A request costs its endpoint's tokens (10 by default, the spec's non-default costs, batches per
 order); a bucket that cannot cover the cost answers ``429 {"error": "too many requests"}``
-without running the request. The bucket arithmetic here is written independently of the
-client's limiter (no reservations: a request is admitted or refused), so the two check each
-other.
+without running the request; ``rejected_by_key`` and ``admitted_by_key`` count the answers per
+API key (many client processes, one fake: which of them met the 429s). The bucket arithmetic
+here is written independently of the client's limiter (no reservations: a request is admitted
+or refused), so the two check each other.
 
 The fake also answers ``GetAccountApiLimits`` and ``GetAccountEndpointCosts`` from this
 configuration (unlimited accounts report the Prime tier).
@@ -17,6 +18,7 @@ configuration (unlimited accounts report the Prime tier).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +87,10 @@ class FakeRateLimits:
         self._meters: dict[tuple[str, str], _Meter] = {}
         #: How many requests were refused with 429.
         self.rejected = 0
+        #: Requests refused with 429, by API key id (``""``: unauthenticated).
+        self.rejected_by_key: Counter[str] = Counter()
+        #: Requests let through (their tokens taken), by API key id.
+        self.admitted_by_key: Counter[str] = Counter()
 
     def cost(self, operation: Operation[Any], body: bytes) -> int:
         op_id = operation.operation_id
@@ -117,8 +123,10 @@ class FakeRateLimits:
             )
             self._meters[(account, "write" if write else "read")] = meter
         if meter.admit(self.cost(operation, request.body), now):
+            self.admitted_by_key[key_id] += 1
             return None
         self.rejected += 1
+        self.rejected_by_key[key_id] += 1
         return Response(
             status=429,
             headers=(("content-type", "application/json"), ("content-length", str(len(_TOO_MANY)))),
