@@ -64,11 +64,12 @@ def generated(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against Kalshi's official SDKs; writes bench/REPORT.md (not a default session).
 
-    ``nox -s bench -- --quick`` checks the harness with few rounds.
+    ``nox -s bench -- --quick`` checks the harness with few rounds; ``nox -s bench --
+    --fleet-only`` runs only the fleet benchmark (``bench/FLEET.md``; needs redis-server).
     """
     session.install(
         "-e",
-        ".[trio,fast]",
+        ".[trio,fast,redis]",
         "kalshi-python-sync==3.2.0",
         "kalshi-python-async==3.2.0",
     )
