@@ -180,7 +180,7 @@ class AsyncRedisBuckets:
             except self._failures as exc:
                 return self._failed(take, exc)
             if health.down and health.succeeded():
-                logger.warning("rate-limit store %r answers again", self)
+                logger.info("rate-limit store %r answers again", self)
             self._seen.saw(take.bucket, level, at)
             return wait
         return self._fallback(take)
@@ -221,7 +221,7 @@ class AsyncRedisBuckets:
                 f"in-process buckets at {self._local.share:g} of the budget, retrying the store "
                 f"every {health.retry_interval:g} s"
             )
-            logger.warning(message)
+            logger.info(message)
             warnings.warn(message, RateLimitStoreWarning, stacklevel=4)
         return self._fallback(take)
 

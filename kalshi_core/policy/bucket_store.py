@@ -24,9 +24,11 @@ fallback) and ``StoreHealth`` (the connection-failure policy as a state machine)
 - ``"local"`` (default): a call the store cannot serve is metered by in-process buckets
   (``LocalBuckets``, at ``fallback_share`` of the budget: with N processes, ``1/N`` keeps the
   fleet under the account's budget while the store is down); the store is asked again once
-  ``retry_interval`` seconds have passed. The first failure of an outage is reported (a
-  ``RateLimitStoreWarning`` and a log record), and so is the recovery. Trading goes on: a
-  cancel is never blocked by a dead cache.
+  ``retry_interval`` seconds have passed. The first failure of an outage is reported once, as
+  a ``RateLimitStoreWarning`` (route it to logging with ``logging.captureWarnings(True)``, or
+  make it an error with a warnings filter); the ``kalshi.ratelimit`` logger records the start
+  and the end of each outage at INFO. Trading goes on: a cancel is never blocked by a dead
+  cache.
 - ``"closed"``: a call the store cannot serve is not sent; it raises ``RateLimitStoreError``
   (a ``KalshiError``) and the store is asked again on the next call.
 """
