@@ -271,8 +271,9 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
         "",
         f"{PROCESSES} processes of one account (one API key each), every one with the Basic "
         f"limiter, fire {BURSTS} bursts of {SIZE} concurrent `get_balance` calls "
-        f"({PAUSE} s apart, no retries) at one fake exchange enforcing Basic (read bucket 200 "
-        "tokens, 200 per second; 10 tokens a call). The fake's per-key 429 counters judge; "
+        f"({PAUSE} s apart, no retries) at one fake exchange enforcing Basic (read bucket "
+        f"{meta['basic_read'][1]:g} tokens, {meta['basic_read'][0]:g} per second; 10 tokens a "
+        "call). The fake's per-key 429 counters judge; "
         "seconds: from the start signal to the last process's last answer.",
         "",
         "| driver | buckets | calls | 429s (fake) | keys that met a 429 | seconds |",
@@ -287,8 +288,7 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
         "",
         "With per-process buckets each process believes it has the account's whole budget, so "
         "the fleet spends it several times over; sharing Redis, the fleet queues on one bucket "
-        "and takes as long as the budget says (1,920 tokens at 200 per second after a full "
-        "bucket).",
+        "and takes as long as the budget says.",
         "",
         "## 2. Added latency per call",
         "",
@@ -355,6 +355,7 @@ def main() -> None:
             "machine": machine(),
             "redis": redis_version(redis_url),
             "load_before": loadavg(),
+            "basic_read": (FakeRateLimits("basic").read, FakeRateLimits("basic").read_capacity),
         }
         with world.server:
             print("-- fleet: bursts", file=sys.stderr, flush=True)

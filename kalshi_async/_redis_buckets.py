@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from kalshi_core.errors import RateLimitStoreError, RateLimitStoreWarning
+from kalshi_core.errors import (
+    ConfigurationTypeError,
+    RateLimitStoreError,
+    RateLimitStoreWarning,
+)
 from kalshi_core.policy.bucket_store import LocalBuckets, StoreHealth
 from kalshi_core.policy.ratelimit import Take
 from kalshi_core.policy.redis_buckets import (
@@ -28,6 +32,7 @@ from kalshi_core.policy.redis_buckets import (
     SCRIPT,
     LevelsSeen,
     Mode,
+    ScriptReplyError,
     bucket_key,
     check_account,
     parse_reply,
@@ -62,7 +67,7 @@ def store_failure_types() -> tuple[type[BaseException], ...]:
     """The errors that count as "the store failed" (connection, timeout, server, a reply the
     script should never give)."""
     redis = import_redis()
-    return (redis.RedisError, OSError, ValueError)
+    return (redis.RedisError, OSError, ScriptReplyError)
 
 
 def _under_trio() -> bool:
@@ -124,7 +129,9 @@ class AsyncRedisBuckets:
         elif isinstance(redis, module.Redis):
             self._sync_script = redis.register_script(SCRIPT)
         else:
-            raise TypeError("redis must be a redis.asyncio.Redis or redis.Redis client, or a URL")
+            raise ConfigurationTypeError(
+                "redis must be a redis.asyncio.Redis or redis.Redis client, or a URL"
+            )
         self._failures = store_failure_types()
 
     def _connect(self, trio: bool) -> None:
@@ -165,7 +172,7 @@ class AsyncRedisBuckets:
             call = functools.partial(self._sync_script, keys=keys, args=args)
             reply = await anyio.to_thread.run_sync(call)
         else:
-            raise TypeError(
+            raise ConfigurationTypeError(
                 "a redis.asyncio client cannot serve trio: give AsyncRedisBuckets a sync "
                 "redis.Redis client or a URL"
             )

@@ -14,7 +14,11 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kalshi_core.errors import RateLimitStoreError, RateLimitStoreWarning
+from kalshi_core.errors import (
+    ConfigurationTypeError,
+    RateLimitStoreError,
+    RateLimitStoreWarning,
+)
 from kalshi_core.policy.bucket_store import LocalBuckets, StoreHealth
 from kalshi_core.policy.ratelimit import Take
 from kalshi_core.policy.redis_buckets import (
@@ -22,6 +26,7 @@ from kalshi_core.policy.redis_buckets import (
     SCRIPT,
     LevelsSeen,
     Mode,
+    ScriptReplyError,
     bucket_key,
     check_account,
     parse_reply,
@@ -55,7 +60,7 @@ def store_failure_types() -> tuple[type[BaseException], ...]:
     """The errors that count as "the store failed" (connection, timeout, server, a reply the
     script should never give)."""
     redis = import_redis()
-    return (redis.RedisError, OSError, ValueError)
+    return (redis.RedisError, OSError, ScriptReplyError)
 
 
 def redis_options(timeout: float) -> dict[str, Any]:
@@ -109,7 +114,7 @@ class RedisBuckets:
         if isinstance(redis, str):
             client = module.Redis.from_url(redis, **redis_options(timeout))
         elif not isinstance(redis, module.Redis):
-            raise TypeError("redis must be a redis.Redis client or a URL")
+            raise ConfigurationTypeError("redis must be a redis.Redis client or a URL")
         self.redis: Any = client
         self._script = client.register_script(SCRIPT)
         self._failures = store_failure_types()

@@ -28,6 +28,7 @@ from kalshi_core.policy.bucket_store import LocalBuckets, StoreHealth
 from kalshi_core.policy.ratelimit import RateLimiter, Take
 from kalshi_core.policy.redis_buckets import (
     SCRIPT,
+    ScriptReplyError,
     bucket_key,
     check_account,
     parse_reply,
@@ -64,7 +65,9 @@ def account_name() -> str:
 def test_plan_names_the_bucket_and_carries_the_costs_of_acquire() -> None:
     limiter = RateLimiter.for_tier("basic")
     read = limiter.plan(builders.get_balance())
-    assert read == Take("read", 10, 200, 200, 50)
+    # Basic: 200 read tokens per second, a two-second read bucket, a quarter kept spare.
+    assert read == Take("read", 10, 200, 400, 100)
+    assert read == Take("read", 10, limiter.read.rate, limiter.read.capacity, limiter.read.spare)
     assert limiter.plan(builders.get_order("o1")).cost == 2
     batch = limiter.plan(builders.batch_create_orders_v2(orders=[ORDER] * 7))
     assert (batch.bucket, batch.cost, batch.rate, batch.capacity, batch.spare) == (
@@ -76,8 +79,11 @@ def test_plan_names_the_bucket_and_carries_the_costs_of_acquire() -> None:
     )
     cancels = [{"order_id": f"o{i}", "market_ticker": MARKET} for i in range(5)]
     assert limiter.plan(builders.batch_cancel_orders_v2(orders=cancels)).cost == 10
-    # Planning changes nothing.
-    assert limiter.levels(0.0) == {"read": 200.0, "write": 100.0}
+    # A single write naming shard 2 is its own bucket (its own key in a shared store).
+    sharded = limiter.plan(builders.cancel_order_v2("o1", exchange_index=2))
+    assert (sharded.bucket, sharded.cost, sharded.rate) == ("write:2", 2, 100)
+    # Planning takes no tokens.
+    assert limiter.levels(0.0) == {"read": 400.0, "write": 100.0, "write:2": 100.0}
 
 
 def test_local_buckets_wait_exactly_as_the_limiter() -> None:
@@ -94,9 +100,8 @@ def test_local_buckets_wait_exactly_as_the_limiter() -> None:
 
 
 def test_local_buckets_share_scales_the_budget() -> None:
-    limiter = RateLimiter.for_tier("basic", headroom=0.0)
     quarter = LocalBuckets(share=0.25)
-    take = limiter.plan(builders.get_balance())
+    take = Take("read", 10, 200, 200, 0)
     # A quarter of 200 tokens: five reads now, then one every 0.2 s (50 tokens per second).
     waits = [quarter.take(take, 0.0) for _ in range(7)]
     assert waits == [0.0] * 5 + [pytest.approx(0.2), pytest.approx(0.4)]
@@ -130,8 +135,10 @@ def test_keys_name_the_account() -> None:
     for bad in ("", " ", "a b", "a{b}"):
         with pytest.raises(ValueError, match="account"):
             check_account(bad)
-    with pytest.raises(ValueError, match="unexpected reply"):
+    with pytest.raises(ScriptReplyError, match="unexpected reply"):
         parse_reply([b"1"])
+    with pytest.raises(ScriptReplyError, match="unexpected reply"):
+        parse_reply([b"x", b"0", b"0"])
     assert parse_reply([b"-3.5", b"0.25", b"7"]) == (-3.5, 0.25, 7.0)
     # The script is told no time: the Redis server's clock decides.
     assert script_args(Take("read", 10, 200, 200, 50)) == ["10.0", "200.0", "200.0", "50.0", "take"]
@@ -149,7 +156,7 @@ def rds(redis_url: str) -> Iterator[Any]:
 
 def test_script_reserves_like_the_limiter(rds: Any) -> None:
     store = kalshi_sync.RedisBuckets(rds, account=account_name())
-    take = RateLimiter.for_tier("basic", headroom=0.0).plan(builders.get_balance())
+    take = Take("read", 10, 200, 200, 0)
     waits = [store.take(take) for _ in range(23)]
     # 20 reads of 10 tokens empty the 200-token bucket; the next queue 50 ms apart (minus the
     # refill during the calls themselves).
@@ -323,6 +330,11 @@ def burst_both(harness: Harness, clients: list[Any], n: int) -> list[Any]:
     return results
 
 
+#: Reads per client of a pair: each client's own limiter lets all 25 go at once (250 of its 300
+#: spendable tokens); the account's Basic read bucket holds 400.
+PAIR_BURST = 25
+
+
 def test_clients_sharing_a_store_meet_no_429(
     harness: Harness,
     fake: FakeExchange,
@@ -334,14 +346,14 @@ def test_clients_sharing_a_store_meet_no_429(
     statuses: list[int] = []
     clients = two_clients(harness, limited, account, store, statuses)
     assert clients[0].rate_limit_store is store
-    results = burst_both(harness, clients, 14)
+    results = burst_both(harness, clients, PAIR_BURST)
     assert all(isinstance(r, models.GetBalanceResponse) for r in results)
-    assert statuses == [200] * 28
+    assert statuses == [200] * 2 * PAIR_BURST
     assert fake.rate_limits is not None
     assert fake.rate_limits.rejected == 0
-    assert fake.rate_limits.admitted_by_key[account.key_id] == 28
-    # 280 tokens from a 200-token bucket: the store's level went below the spare.
-    assert clients[0].rate_limit_levels()["read"] < 50
+    assert fake.rate_limits.admitted_by_key[account.key_id] == 2 * PAIR_BURST
+    # 500 tokens from a 400-token bucket: the store's level went below the spare (100).
+    assert clients[0].rate_limit_levels()["read"] < 100
     assert clients[0].rate_limit_levels()["write"] == 100.0
 
 
@@ -349,7 +361,8 @@ def test_clients_with_their_own_buckets_meet_429s(
     harness: Harness, fake: FakeExchange, limited: LoopbackServer, account: ApiKey
 ) -> None:
     statuses: list[int] = []
-    results = burst_both(harness, two_clients(harness, limited, account, None, statuses), 14)
+    clients = two_clients(harness, limited, account, None, statuses)
+    results = burst_both(harness, clients, PAIR_BURST)
     refused = [r for r in results if isinstance(r, errors.RateLimitError)]
     assert refused
     assert fake.rate_limits is not None
@@ -399,7 +412,7 @@ def test_store_down_falls_back_to_local_buckets_with_a_warning(
         warnings.simplefilter("error")
         assert isinstance(harness.run(balance(harness), c), models.GetBalanceResponse)
         assert not store.health.down
-        assert store.levels_seen()["read"] == pytest.approx(190.0, abs=1.0)
+        assert store.levels_seen()["read"] == pytest.approx(390.0, abs=1.0)  # Basic: 400
     assert store.health.fallback_calls == 1
     assert statuses == [200, 200]
 
@@ -427,7 +440,7 @@ def test_store_down_fails_closed_when_asked(
 # -- many processes, one account: the fake exchange judges -------------------------------------
 
 PROCESSES = 4
-BURST = 12  # reads of 10 tokens per process: 480 tokens against a 200-token bucket
+BURST = 20  # reads of 10 tokens per process: 800 tokens against Basic's 400-token read bucket
 
 
 @pytest.fixture
@@ -510,8 +523,8 @@ def test_processes_sharing_redis_meet_no_429(
         assert report["statuses"] == [200] * BURST
         assert report["outages"] == 0
         assert report["fallback_calls"] == 0
-    # 480 tokens, 150 spendable at once, then 200 per second: the fleet took >= 1.6 s.
-    assert max(r["elapsed"] for r in reports) >= 1.5
+    # 800 tokens, 300 spendable at once, then 200 per second: the fleet took >= 2.5 s.
+    assert max(r["elapsed"] for r in reports) >= 2.4
 
 
 def test_processes_with_their_own_buckets_meet_429s(
@@ -525,7 +538,7 @@ def test_processes_with_their_own_buckets_meet_429s(
     limits = fake.rate_limits
     assert limits is not None
     refused = sum(r["outcomes"].count("429") for r in reports)
-    # Each process spends its own 150 tokens at once; the account's bucket holds 200.
+    # Each process spends 200 tokens at once (its limiter allows 300); the bucket holds 400.
     assert refused >= 10
     assert sum(limits.rejected_by_key[k] for k in keys) == refused
     assert sum(limits.admitted_by_key[k] for k in keys) == PROCESSES * BURST - refused

@@ -22,6 +22,7 @@ WORDS = {
     "AsyncClient": "Client",
     "AsyncBucketStore": "BucketStore",
     "AsyncRunner": "SyncRunner",
+    "AsyncRawView": "SyncRawView",
     "AsyncBaseTransport": "BaseTransport",
     "AsyncIterator": "Iterator",
     "AsyncIterable": "Iterable",
@@ -29,6 +30,7 @@ WORDS = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "aclose": "close",
+    "aiter_raw": "iter_raw",
     "kalshi_async": "kalshi_sync",
     "async": "sync",
 }

@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, Protocol
 
+from kalshi_core.errors import ConfigurationError
 from kalshi_core.policy.ratelimit import Bucket, Take
 
 __all__ = [
@@ -98,7 +99,7 @@ class LocalBuckets:
 
     def __init__(self, share: float = 1.0) -> None:
         if not 0.0 < share <= 1.0:
-            raise ValueError("share must be in (0, 1]")
+            raise ConfigurationError("fallback_share must be in (0, 1]")
         self.share = float(share)
         self._buckets: dict[str, Bucket] = {}
 
@@ -138,9 +139,11 @@ class StoreHealth:
 
     def __init__(self, on_failure: str = "local", retry_interval: float = 5.0) -> None:
         if on_failure not in ON_FAILURE:
-            raise ValueError(f"on_failure must be one of {', '.join(map(repr, ON_FAILURE))}")
+            raise ConfigurationError(
+                f"on_failure must be one of {', '.join(map(repr, ON_FAILURE))}"
+            )
         if retry_interval < 0:
-            raise ValueError("retry_interval must not be negative")
+            raise ConfigurationError("retry_interval must not be negative")
         self.on_failure: OnFailure = "local" if on_failure == "local" else "closed"
         self.retry_interval = float(retry_interval)
         self.down = False

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from kalshi_core.errors import ConfigurationError
 from kalshi_core.policy.ratelimit import Take
 
 __all__ = [
     "DEFAULT_NAMESPACE",
     "SCRIPT",
     "LevelsSeen",
+    "ScriptReplyError",
     "Mode",
     "bucket_key",
     "check_account",
@@ -78,11 +80,12 @@ return {text, string.format('%.17g', wait), string.format('%.17g', at)}
 
 
 def check_account(account: str) -> str:
-    """``account`` if it can name an account in a key, else ``ValueError`` naming the field."""
+    """``account`` if it can name an account in a key, else ``ConfigurationError`` (a
+    ``ValueError``) naming the field."""
     if not isinstance(account, str) or not account.strip():
-        raise ValueError("account must be a non-empty string naming the Kalshi account")
+        raise ConfigurationError("account must be a non-empty string naming the Kalshi account")
     if any(ch in account for ch in "{}") or any(ch.isspace() for ch in account):
-        raise ValueError(f"account {account!r} may not contain braces or whitespace")
+        raise ConfigurationError(f"account {account!r} may not contain braces or whitespace")
     return account
 
 
@@ -97,11 +100,20 @@ def script_args(take: Take, mode: Mode = "take") -> list[str]:
 
 
 def parse_reply(reply: Any) -> tuple[float, float, float]:
-    """``(level, wait, at)`` from ``SCRIPT``'s reply; ``ValueError`` for anything else."""
+    """``(level, wait, at)`` from ``SCRIPT``'s reply; ``ScriptReplyError`` for anything else
+    (a store treats it as a store failure)."""
     if not isinstance(reply, (list, tuple)) or len(reply) != 3:
-        raise ValueError(f"unexpected reply from the rate-limit script: {reply!r}")
-    level, wait, at = (float(x.decode() if isinstance(x, bytes) else x) for x in reply)
+        raise ScriptReplyError(f"unexpected reply from the rate-limit script: {reply!r}")
+    try:
+        level, wait, at = (float(x.decode() if isinstance(x, bytes) else x) for x in reply)
+    except (TypeError, ValueError, UnicodeDecodeError):
+        raise ScriptReplyError(f"unexpected reply from the rate-limit script: {reply!r}") from None
     return level, max(wait, 0.0), at
+
+
+class ScriptReplyError(Exception):
+    """The rate-limit script answered something it never answers (another program's key of
+    the same name, say)."""
 
 
 class LevelsSeen:
