@@ -10,9 +10,10 @@ extra.
    tier (200 read tokens per second, a 200-token bucket; 10 tokens a call), each process with
    the Basic limiter: once with per-process buckets, once sharing Redis. The fake's own
    per-key counters say how many calls met a 429. Every driver.
-2. **Added latency per call.** One process, sequential ``get_balance`` calls to an unmetered
-   fake (Prime limiter: it never waits), with and without the store; and ``store.take()`` alone
-   (one Redis round trip: the script, ``EVALSHA``).
+2. **Added latency per call.** One process, two clients (with and without the store) taking
+   turns at sequential ``get_balance`` calls to an unmetered fake (Prime limiter: it never
+   waits): the per-pair difference; and ``store.take()`` alone (one Redis round trip: the
+   script, ``EVALSHA``).
 3. **Tokens per second the store sustains.** ``store.take()`` back to back for a few seconds
    from 1 and from ``PROCESSES`` processes (sync client): takes per second, times 10 tokens.
 """
@@ -52,7 +53,6 @@ PROCESSES = 8
 BURSTS = 3
 SIZE = 8
 PAUSE = 0.5
-ROUNDS = 3
 
 
 def _free_port() -> int:
@@ -209,31 +209,21 @@ def latency(world: World, redis_url: str, drivers: tuple[str, ...], calls: int) 
     world.fake.rate_limits = None
     rows = []
     for driver in drivers:
-        runs: dict[bool, list[list[float]]] = {False: [], True: []}
-        for shared in (False, True) * ROUNDS:  # interleaved
-            (report,) = world.run(
-                driver,
-                1,
-                mode="latency",
-                calls=calls,
-                tier="prime",
-                redis_url=redis_url if shared else None,
-            )
-            runs[shared].append(sorted(report["times"]))
+        (paired,) = world.run(
+            driver, 1, mode="paired", calls=calls, tier="prime", redis_url=redis_url
+        )
+        local, shared = paired["local"], paired["redis"]
+        added = sorted(b - a for a, b in zip(local, shared, strict=True))
         (takes,) = world.run(driver, 1, mode="takes", seconds=2, redis_url=redis_url)
-        # The quietest run of each (this machine is shared): lowest median, lowest p10.
-        med = {k: min(statistics.median(t) for t in v) for k, v in runs.items()}
-        p10 = {k: min(t[len(t) // 10] for t in v) for k, v in runs.items()}
         take_times = sorted(takes["times"])
         rows.append(
             {
                 "driver": driver,
-                "call_ms_local": ms(med[False]),
-                "call_ms_redis": ms(med[True]),
-                "added_ms": ms(med[True] - med[False]),
-                "p10_ms_local": ms(p10[False]),
-                "p10_ms_redis": ms(p10[True]),
-                "added_p10_ms": ms(p10[True] - p10[False]),
+                "call_ms_local": ms(statistics.median(local)),
+                "call_ms_redis": ms(statistics.median(shared)),
+                "added_ms": ms(statistics.median(added)),
+                "added_q1_ms": ms(added[len(added) // 4]),
+                "added_q3_ms": ms(added[3 * len(added) // 4]),
                 "take_ms_median": ms(statistics.median(take_times)),
                 "take_ms_p99": ms(take_times[int(len(take_times) * 0.99)]),
             }
@@ -292,22 +282,22 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
         "",
         "## 2. Added latency per call",
         "",
-        f"One process, {r['calls']} sequential `get_balance` calls to an unmetered fake over "
-        "loopback (the Prime limiter never waits here), with in-process buckets and with the "
-        f"Redis store, {ROUNDS} interleaved runs each; the quietest run's median and 10th "
-        "percentile (this 2-core machine is shared: the fastest calls show the cost best). "
-        "`take()` alone: one `EVALSHA` round trip (under trio, plus a worker-thread hop).",
+        "One process, two warm clients of the driver, one with in-process buckets and one "
+        f"with the Redis store, {r['calls']} pairs of sequential `get_balance` calls to an "
+        "unmetered fake over loopback (the Prime limiter never waits here), alternating "
+        "between the clients call by call so a busy machine slows both alike. Added: the "
+        "median (and quartiles) of the per-pair difference. `take()` alone: one `EVALSHA` "
+        "round trip (under trio, plus a worker-thread hop).",
         "",
-        "| driver | median local / Redis (ms) | added (ms) | p10 local / Redis (ms) "
-        "| added at p10 (ms) | take() median / p99 (ms) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| driver | call median, local / Redis (ms) | added per call, median [q1, q3] (ms) "
+        "| take() median / p99 (ms) |",
+        "| --- | ---: | ---: | ---: |",
     ]
     for row in r["latency"]:
         lines.append(
             f"| {row['driver']} | {row['call_ms_local']:.2f} / {row['call_ms_redis']:.2f} | "
-            f"{row['added_ms']:.2f} | {row['p10_ms_local']:.2f} / {row['p10_ms_redis']:.2f} | "
-            f"{row['added_p10_ms']:.2f} | {row['take_ms_median']:.2f} / "
-            f"{row['take_ms_p99']:.2f} |"
+            f"{row['added_ms']:.2f} [{row['added_q1_ms']:.2f}, {row['added_q3_ms']:.2f}] | "
+            f"{row['take_ms_median']:.2f} / {row['take_ms_p99']:.2f} |"
         )
     lines += [
         "",
@@ -361,7 +351,7 @@ def main() -> None:
             print("-- fleet: bursts", file=sys.stderr, flush=True)
             results: dict[str, Any] = {"bursts": bursts(world, redis_url, drivers)}
             print("-- fleet: latency", file=sys.stderr, flush=True)
-            calls = 50 if args.quick else 300
+            calls = 50 if args.quick else 400
             results["latency"] = latency(world, redis_url, drivers, calls)
             results["calls"] = calls
             print("-- fleet: throughput", file=sys.stderr, flush=True)

@@ -5,7 +5,10 @@ Modes (``config["mode"]``):
 - ``burst``: ``bursts`` bursts of ``size`` concurrent ``get_balance`` calls (threads on the sync
   client, tasks on the async one), ``pause`` seconds apart, no retries; every call's outcome
   (``ok`` or ``429``) and latency (including the limiter's wait).
-- ``latency``: ``calls`` sequential ``get_balance`` calls; each call's seconds.
+- ``paired``: two clients of the same driver, one with in-process buckets and one with the
+  Redis store, both warm; ``calls`` pairs of sequential ``get_balance`` calls alternating
+  between them (which goes first alternates too), so a busy machine slows both alike; each
+  call's seconds, per client.
 - ``takes``: ``store.take()`` alone, sequentially, for ``seconds``; the count and each take's
   seconds (a bucket too big to ever make anyone wait).
 
@@ -55,13 +58,17 @@ def run_sync(config: dict[str, Any]) -> dict[str, Any]:
         if mode == "takes":
             assert store is not None
             return _takes_sync(store, float(config["seconds"]))
-        if mode == "latency":
-            times = []
-            for _ in range(int(config["calls"])):
-                t0 = time.perf_counter()
-                client.get_balance()
-                times.append(time.perf_counter() - t0)
-            return {"times": times}
+        if mode == "paired":
+            with kalshi_sync.Client(**client_kwargs(config)) as local:
+                local.get_balance()
+                both: dict[str, list[float]] = {"local": [], "redis": []}
+                for i in range(int(config["calls"])):
+                    pair = [("local", local), ("redis", client)]
+                    for name, c in pair if i % 2 else pair[::-1]:
+                        t0 = time.perf_counter()
+                        c.get_balance()
+                        both[name].append(time.perf_counter() - t0)
+            return both
 
         def one(_: int) -> tuple[str, float]:
             t0 = time.perf_counter()
@@ -125,13 +132,17 @@ async def run_async(config: dict[str, Any]) -> dict[str, Any]:
                 times.append(time.perf_counter() - t0)
             out: dict[str, Any] = {"count": len(times), "seconds": config["seconds"]}
             out["times"] = times
-        elif mode == "latency":
-            times = []
-            for _ in range(int(config["calls"])):
-                t0 = time.perf_counter()
-                await client.get_balance()
-                times.append(time.perf_counter() - t0)
-            out = {"times": times}
+        elif mode == "paired":
+            async with kalshi_async.AsyncClient(**client_kwargs(config)) as local:
+                await local.get_balance()
+                both: dict[str, list[float]] = {"local": [], "redis": []}
+                for i in range(int(config["calls"])):
+                    pair = [("local", local), ("redis", client)]
+                    for name, c in pair if i % 2 else pair[::-1]:
+                        t0 = time.perf_counter()
+                        await c.get_balance()
+                        both[name].append(time.perf_counter() - t0)
+            out = dict(both)
         else:
             results: list[tuple[str, float]] = []
 

@@ -275,7 +275,7 @@ class AsyncClient(Surface, AsyncRunner):
             policy = policy.with_max_retries(max_retries)
         self._retry = policy
         self._limiter = _limiter_from(rate_limit)
-        self._store = rate_limit_store
+        self._store: AsyncBucketStore | None = _backend.check_store(rate_limit_store)
         self._limit_lock = _backend.ThreadLock()
         self._offset = ClockOffset(max_offset=max_clock_offset)
         self._on_attempt = on_attempt
@@ -359,7 +359,7 @@ class AsyncClient(Surface, AsyncRunner):
         if rate_limit is not _UNSET:
             new._limiter = _limiter_from(rate_limit)
         if rate_limit_store is not _UNSET:
-            new._store = rate_limit_store
+            new._store = _backend.check_store(rate_limit_store)
         if on_attempt is not _UNSET:
             new._on_attempt = on_attempt
         if max_response_bytes is not _UNSET:

@@ -10,6 +10,7 @@ the core's (``kalshi_core.policy.redis_buckets``, ``kalshi_core.policy.bucket_st
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import sys
 import threading
@@ -35,6 +36,7 @@ from kalshi_core.policy.redis_buckets import (
     ScriptReplyError,
     bucket_key,
     check_account,
+    check_number,
     parse_reply,
     script_args,
 )
@@ -87,8 +89,10 @@ class AsyncRedisBuckets:
 
     ``redis`` is one of:
 
-    - a ``redis.asyncio.Redis`` client (asyncio only), awaited directly;
-    - a sync ``redis.Redis`` client, called in a worker thread (asyncio or trio);
+    - a ``redis.asyncio.Redis`` (or ``redis.asyncio.cluster.RedisCluster``) client, asyncio
+      only, awaited directly;
+    - a sync ``redis.Redis`` (or ``redis.cluster.RedisCluster``) client, called in a worker
+      thread (asyncio or trio);
     - a URL (``"redis://host:6379/0"``): under asyncio the store makes a ``redis.asyncio``
       client, under trio a sync one used from worker threads, each with ``timeout``-second
       connect and reply timeouts, made on first use and closed by ``aclose()``.
@@ -108,9 +112,8 @@ class AsyncRedisBuckets:
         fallback_share: float = 1.0,
         timeout: float = DEFAULT_REDIS_TIMEOUT,
     ) -> None:
-        module = import_redis()
-        import redis.asyncio as aioredis
-
+        import_redis()
+        check_number("timeout", timeout)
         self.account = check_account(account)
         self.namespace = namespace
         self.health = StoreHealth(on_failure, retry_interval)
@@ -124,14 +127,15 @@ class AsyncRedisBuckets:
         self._owned: list[Any] = []
         if isinstance(redis, str):
             self._url = redis
-        elif isinstance(redis, aioredis.Redis):
-            self._async_script = redis.register_script(SCRIPT)
-        elif isinstance(redis, module.Redis):
-            self._sync_script = redis.register_script(SCRIPT)
-        else:
+        elif not hasattr(redis, "register_script"):
             raise ConfigurationTypeError(
-                "redis must be a redis.asyncio.Redis or redis.Redis client, or a URL"
+                "redis must be a redis-py client (redis.asyncio.Redis, redis.Redis, or their "
+                "cluster clients) or a URL"
             )
+        elif inspect.iscoroutinefunction(getattr(redis, "execute_command", None)):
+            self._async_script = redis.register_script(SCRIPT)
+        else:
+            self._sync_script = redis.register_script(SCRIPT)
         self._failures = store_failure_types()
 
     def _connect(self, trio: bool) -> None:

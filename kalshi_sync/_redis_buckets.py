@@ -7,6 +7,7 @@ and the failure policy are the core's (``kalshi_core.policy.redis_buckets``,
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -29,6 +30,7 @@ from kalshi_core.policy.redis_buckets import (
     ScriptReplyError,
     bucket_key,
     check_account,
+    check_number,
     parse_reply,
     script_args,
 )
@@ -77,12 +79,17 @@ def redis_options(timeout: float) -> dict[str, Any]:
     }
 
 
+def _is_async_client(client: Any) -> bool:
+    return inspect.iscoroutinefunction(getattr(client, "execute_command", None))
+
+
 class RedisBuckets:
     """The sync client's bucket store in Redis: ``Client(rate_limit_store=RedisBuckets(...))``.
 
-    ``redis`` is a ``redis.Redis`` client (yours: TLS, auth, sentinel and pools as you set
-    them up; not closed by this store) or a URL (``"redis://host:6379/0"``; the store makes a
-    client with ``timeout``-second connect and reply timeouts and closes it in ``close()``).
+    ``redis`` is a sync redis-py client, ``redis.Redis`` or ``redis.cluster.RedisCluster``
+    (yours: TLS, auth, Sentinel and pools as you set them up; not closed by this store), or a
+    URL (``"redis://host:6379/0"``; the store makes a client with ``timeout``-second connect
+    and reply timeouts and closes it in ``close()``).
     ``account`` names the Kalshi account whose budget is shared: every process of the account,
     whatever its API key, must use the same name (and a different one for demo).
     ``namespace`` prefixes the keys. ``on_failure``, ``retry_interval`` and ``fallback_share``
@@ -103,6 +110,7 @@ class RedisBuckets:
         timeout: float = DEFAULT_REDIS_TIMEOUT,
     ) -> None:
         module = import_redis()
+        check_number("timeout", timeout)
         self.account = check_account(account)
         self.namespace = namespace
         self.health = StoreHealth(on_failure, retry_interval)
@@ -113,8 +121,11 @@ class RedisBuckets:
         client: Any = redis
         if isinstance(redis, str):
             client = module.Redis.from_url(redis, **redis_options(timeout))
-        elif not isinstance(redis, module.Redis):
-            raise ConfigurationTypeError("redis must be a redis.Redis client or a URL")
+        elif not hasattr(redis, "register_script") or _is_async_client(redis):
+            raise ConfigurationTypeError(
+                "redis must be a sync redis client (redis.Redis, redis.cluster.RedisCluster) "
+                "or a URL; for AsyncClient use kalshi_async.AsyncRedisBuckets"
+            )
         self.redis: Any = client
         self._script = client.register_script(SCRIPT)
         self._failures = store_failure_types()

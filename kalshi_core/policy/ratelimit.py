@@ -138,6 +138,11 @@ class Take:
     def __init__(
         self, bucket: str, cost: float, rate: float, capacity: float, spare: float
     ) -> None:
+        if not (rate > 0 and capacity > 0 and cost >= 0 and 0 <= spare < capacity):
+            raise ConfigurationError(
+                f"a Take needs rate > 0, capacity > 0, cost >= 0 and 0 <= spare < capacity "
+                f"(got rate={rate!r}, capacity={capacity!r}, cost={cost!r}, spare={spare!r})"
+            )
         self.bucket = bucket
         self.cost = float(cost)
         self.rate = float(rate)

@@ -32,6 +32,7 @@ __all__ = [
     "Mode",
     "bucket_key",
     "check_account",
+    "check_number",
     "parse_reply",
     "script_args",
 ]
@@ -87,6 +88,13 @@ def check_account(account: str) -> str:
     if any(ch in account for ch in "{}") or any(ch.isspace() for ch in account):
         raise ConfigurationError(f"account {account!r} may not contain braces or whitespace")
     return account
+
+
+def check_number(name: str, value: float) -> float:
+    """``value`` if it is a positive number, else ``ConfigurationError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def bucket_key(namespace: str, account: str, bucket: str) -> str:
