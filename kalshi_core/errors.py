@@ -25,7 +25,7 @@
     ``RateLimitStoreError``: the shared rate-limit store (Redis) could not be reached and its
         policy is to fail closed: the request was not sent.
 
-``RateLimitStoreWarning`` (a ``RuntimeWarning``, not an exception raised) reports that a shared
+``RateLimitStoreWarning`` (a ``RuntimeWarning``, warned, not raised) reports that a shared
 store failed and calls are metered by in-process buckets until it answers again.
 
 Every ``KalshiError`` has ``attempts``: how many times the request was sent before the SDK gave
@@ -475,5 +475,9 @@ class RateLimitStoreError(KalshiError):
         self.store = store
 
 
-class RateLimitStoreWarning(RuntimeWarning):
-    """The shared rate-limit store failed; calls are metered in-process until it is back."""
+class RateLimitStoreWarning(KalshiError, RuntimeWarning):  # noqa: N818 - a warning
+    """The shared rate-limit store failed; calls are metered in-process until it is back.
+
+    A warning (``warnings.warn``), not raised; a ``KalshiError`` too, so a warnings filter that
+    turns it into an error (``warnings.simplefilter("error", RateLimitStoreWarning)``) raises
+    something every ``except KalshiError`` already catches."""
