@@ -1,8 +1,8 @@
 """Kalshi Trade API v2, async: ``AsyncClient`` over httpx, under asyncio or trio."""
 
+from typing import TYPE_CHECKING, Any
+
 from kalshi_async._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncClient
-from kalshi_async._redis_buckets import AsyncRedisBuckets
-from kalshi_async._transport import H11Transport
 from kalshi_core import errors
 from kalshi_core.errors import (
     APIStatusError,
@@ -17,9 +17,12 @@ from kalshi_core.errors import (
     ConnectionClosedError,
     CredentialsError,
     DecodeError,
+    DeprecatedEndpointError,
+    FillOrKillError,
     InternalServerError,
     InvalidSignatureError,
     KalshiError,
+    MarketClosedError,
     NotFoundError,
     OrderAlreadyExistsError,
     PaginationError,
@@ -32,6 +35,7 @@ from kalshi_core.errors import (
     ServiceUnavailableError,
     TimestampExpiredError,
     TLSError,
+    TradingPausedError,
     TransportError,
     UnknownApiKeyError,
     ValidationError,
@@ -52,9 +56,12 @@ __all__ = [
     "ConnectionClosedError",
     "CredentialsError",
     "DecodeError",
+    "DeprecatedEndpointError",
+    "FillOrKillError",
     "InternalServerError",
     "InvalidSignatureError",
     "KalshiError",
+    "MarketClosedError",
     "NotFoundError",
     "OrderAlreadyExistsError",
     "PaginationError",
@@ -67,6 +74,7 @@ __all__ = [
     "ServiceUnavailableError",
     "TLSError",
     "TimestampExpiredError",
+    "TradingPausedError",
     "TransportError",
     "UnknownApiKeyError",
     "ValidationError",
@@ -80,3 +88,20 @@ __all__ = [
     "RateLimiter",
     "RetryPolicy",
 ]
+
+if TYPE_CHECKING:
+    from kalshi_async._redis_buckets import AsyncRedisBuckets
+    from kalshi_async._transport import H11Transport
+
+
+def __getattr__(name: str) -> Any:
+    # The h11 pool loads with the first client (or here, when asked for by name).
+    if name == "H11Transport":
+        from kalshi_async._transport import H11Transport
+
+        return H11Transport
+    if name == "AsyncRedisBuckets":
+        from kalshi_async._redis_buckets import AsyncRedisBuckets
+
+        return AsyncRedisBuckets
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

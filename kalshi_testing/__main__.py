@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("fake-exchange-key.pem"),
         help="where to write the generated private key (without --public-key)",
     )
+    p.add_argument(
+        "--serve-v1-writes",
+        action="store_true",
+        help="serve the V1 order writes (default: 410, as production since June 2026)",
+    )
     return p
 
 
@@ -70,7 +75,7 @@ def write_private_key(path: Path, pem: bytes) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    exchange = FakeExchange()
+    exchange = FakeExchange(serve_v1_writes=args.serve_v1_writes)
     for ticker in args.market or ["HIGHNY-24JAN01-T60"]:
         exchange.add_market(ticker)
     public = args.public_key.read_bytes() if args.public_key else None
