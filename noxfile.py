@@ -72,6 +72,7 @@ def bench(session: nox.Session) -> None:
         ".[trio,fast]",
         "kalshi-python-sync==3.2.0",
         "kalshi-python-async==3.2.0",
+        "websockets>=13",
     )
     session.run("python", "bench/run.py", *session.posargs)
 

@@ -39,6 +39,8 @@ PACKAGES = [
     "pydantic",
     "urllib3",
     "aiohttp",
+    "wsproto",
+    "websockets",
 ]
 
 
@@ -101,6 +103,7 @@ def main() -> None:
         "calls": figure("fig_calls", 30 if q else 200, 2 if q else 11),
         "fanout": figure("fig_fanout", 500, 2 if q else 9),
         "profile": figure("fig_profile"),
+        "stream": figure("fig_stream", 3 if q else 9),
     }
     meta["load_after"] = loadavg()
     Path(args.out).with_suffix(".json").write_text(json.dumps({"meta": meta, **results}, indent=1))
