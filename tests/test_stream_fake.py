@@ -208,3 +208,27 @@ def test_out_of_sync_book_refuses_reads_during_an_outage(driver: str) -> None:
                 assert info.value.reason == "disconnected"
 
     anyio.run(main, backend=driver)
+
+
+def test_the_stream_book_example_prints_a_live_book_from_the_fake(driver: str) -> None:
+    if driver != "sync":
+        pytest.skip("a script (sync)")
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KALSHI_")}
+    script = Path(__file__).parent.parent / "examples" / "stream_book.py"
+    done = subprocess.run(
+        [sys.executable, "-W", "default", str(script), "--updates", "3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.startswith("Streaming HIGHNY-24JAN01-T60 from the fake exchange")
+    assert done.stdout.count("spread ") == 3
