@@ -56,8 +56,9 @@ from kalshi_core.wire.values import redacted_headers
 from . import _backend
 
 if TYPE_CHECKING:
-    from kalshi_async.stream import Stream
     from kalshi_core.wire.credentials import PrivateKeyInput
+
+    from .stream import Stream
 
 __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
@@ -664,7 +665,7 @@ class AsyncClient(Surface, AsyncRunner):
         """A WebSocket stream on this client's credentials, environment and clock, to use as
         ``async with client.stream() as stream``; ``options`` are those of
         ``kalshi_async.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
-        from kalshi_async.stream import Stream
+        from .stream import Stream
 
         return Stream.from_client(self, **options)
 

@@ -57,8 +57,9 @@ from kalshi_core.wire.values import redacted_headers
 from . import _backend
 
 if TYPE_CHECKING:
-    from kalshi_sync.stream import Stream
     from kalshi_core.wire.credentials import PrivateKeyInput
+
+    from .stream import Stream
 
 __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
@@ -665,7 +666,7 @@ class Client(Surface, SyncRunner):
         """A WebSocket stream on this client's credentials, environment and clock, to use as
         ``with client.stream() as stream``; ``options`` are those of
         ``kalshi_sync.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
-        from kalshi_sync.stream import Stream
+        from .stream import Stream
 
         return Stream.from_client(self, **options)
 
