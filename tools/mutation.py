@@ -74,6 +74,7 @@ GROUPS: dict[str, Group] = {
         ("kalshi_core/wire/credentials.py",),
         (
             "tests/test_credentials.py",
+            "tests/test_credential_inputs.py",
             "tests/test_errors_are_ours.py",
             "tests/test_signing.py",
             "tests/test_secrets.py",
