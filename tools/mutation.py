@@ -397,11 +397,13 @@ def run_group(
             print(f"   budget of {budget:.0f} s spent: the rest stays unchecked", flush=True)
             return False
 
-        if mutmut_run([]) and before:
+        complete = mutmut_run([])
+        if complete and before:
             still = {n for by in _verdicts(work).values() for n, s in by.items() if s in ALIVE}
             if before & still:
-                mutmut_run(sorted(before & still))
-    stamp.write_text(digest)
+                complete = mutmut_run(sorted(before & still))
+    if complete:
+        stamp.write_text(digest)
     counts: dict[str, Counter[str]] = {}
     alive: list[tuple[str, str, str]] = []
     for module, by_name in _verdicts(work).items():
