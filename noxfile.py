@@ -56,15 +56,16 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def types(session: nox.Session) -> None:
     """mypy --strict on the packages."""
-    session.install("-e", ".[trio,fast]", "mypy>=1.10", "pytest>=8")
+    session.install("-e", ".[trio,fast,redis]", "mypy>=1.10", "pytest>=8")
     session.run("mypy", "--strict", *PACKAGES)
 
 
 @nox.session
 def generated(session: nox.Session) -> None:
-    """The generated modules match their sources (spec/ and the async driver)."""
+    """The generated modules match their sources (spec/, the AsyncAPI file, the async driver)."""
     session.install("pyyaml", "ruff>=0.6")
     session.run("python", "tools/generate.py", "--check")
+    session.run("python", "tools/generate_stream.py", "--check")
     session.run("python", "tools/unasync.py", "--check")
 
 
@@ -89,11 +90,12 @@ def site_check(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against Kalshi's official SDKs; writes bench/REPORT.md (not a default session).
 
-    ``nox -s bench -- --quick`` checks the harness with few rounds.
+    ``nox -s bench -- --quick`` checks the harness with few rounds; ``nox -s bench --
+    --fleet-only`` runs only the fleet benchmark (``bench/FLEET.md``; needs redis-server).
     """
     session.install(
         "-e",
-        ".[trio,fast]",
+        ".[trio,fast,redis]",
         "kalshi-python-sync==3.2.0",
         "kalshi-python-async==3.2.0",
         "pytest>=8",  # figure 5 times a pytest run with and without the plugin

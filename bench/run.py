@@ -2,7 +2,9 @@
 
 ``nox -s bench`` runs this in a virtualenv with this project and Kalshi's official SDKs
 (``kalshi-python-sync`` and ``kalshi-python-async`` 3.2.0) installed side by side. ``--quick``
-runs fewer rounds (a smoke test of the harness, not a measurement).
+runs fewer rounds (a smoke test of the harness, not a measurement). Then ``bench/fleet.py``
+(many processes sharing one account's budget through Redis) writes ``bench/FLEET.md``;
+``--fleet-only`` runs just that.
 """
 
 from __future__ import annotations
@@ -84,7 +86,14 @@ def main() -> None:
         action="store_true",
         help="re-run figure 5 (imports, plugin) only, into the saved REPORT.json, and re-render",
     )
+    parser.add_argument(
+        "--fleet-only", action="store_true", help="only the fleet benchmark (bench/FLEET.md)"
+    )
     args = parser.parse_args()
+    fleet = [sys.executable, str(HERE / "fleet.py"), *(["--quick"] if args.quick else [])]
+    if args.fleet_only:
+        subprocess.run(fleet, check=True)
+        return
     from report import render
 
     if args.render:
@@ -122,6 +131,8 @@ def main() -> None:
     Path(args.out).with_suffix(".json").write_text(json.dumps({"meta": meta, **results}, indent=1))
     Path(args.out).write_text(render(meta, results))
     print(f"wrote {args.out}", file=sys.stderr)
+    # Many processes, one account (needs redis-server): its own report, bench/FLEET.md.
+    subprocess.run(fleet, check=True)
 
 
 if __name__ == "__main__":

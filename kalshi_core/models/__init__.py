@@ -19,15 +19,21 @@ checkers see every name as usual.
 from typing import TYPE_CHECKING, Any
 
 from kalshi_core.models._base import BatchAnswer, Model, TolerantEnum, raw_json
-from kalshi_core.models.frames import to_dataframe
 
 if TYPE_CHECKING:
     from kalshi_core.models._generated import *  # noqa: F403
     from kalshi_core.models._generated import __all__ as _generated_all
+    from kalshi_core.models.frames import to_dataframe
 
     __all__ = ["BatchAnswer", "Model", "TolerantEnum", "raw_json", "to_dataframe", *_generated_all]
 else:
     _EAGER = ["BatchAnswer", "Model", "TolerantEnum", "raw_json", "to_dataframe"]
+
+    def to_dataframe(*args: Any, **kwargs: Any) -> Any:
+        """Records or a page as a pandas ``DataFrame``: ``kalshi_core.models.frames``."""
+        from kalshi_core.models.frames import to_dataframe as convert
+
+        return convert(*args, **kwargs)
 
     def _load() -> list[str]:
         """Import the generated models and put every public name in this module's namespace."""
