@@ -59,6 +59,8 @@ from . import _backend
 if TYPE_CHECKING:
     from kalshi_core.wire.credentials import PrivateKeyInput
 
+    from .stream import Stream
+
 __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
     "DEFAULT_LIMITS",
@@ -688,6 +690,14 @@ class AsyncClient(Surface, AsyncRunner):
         hook = self._on_attempt
         if hook is not None:
             hook(Attempt(request, response, error, attempt, latency, decision))
+
+    def stream(self, **options: Any) -> Stream:
+        """A WebSocket stream on this client's credentials, environment and clock, to use as
+        ``async with client.stream() as stream``; ``options`` are those of
+        ``kalshi_async.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
+        from kalshi_async.stream import Stream
+
+        return Stream.from_client(self, **options)
 
     async def aclose(self) -> None:
         """Close the connection pool (only if this client created it)."""

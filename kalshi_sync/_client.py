@@ -60,6 +60,8 @@ from . import _backend
 if TYPE_CHECKING:
     from kalshi_core.wire.credentials import PrivateKeyInput
 
+    from .stream import Stream
+
 __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
     "DEFAULT_LIMITS",
@@ -689,6 +691,14 @@ class Client(Surface, SyncRunner):
         hook = self._on_attempt
         if hook is not None:
             hook(Attempt(request, response, error, attempt, latency, decision))
+
+    def stream(self, **options: Any) -> Stream:
+        """A WebSocket stream on this client's credentials, environment and clock, to use as
+        ``with client.stream() as stream``; ``options`` are those of
+        ``kalshi_sync.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
+        from kalshi_sync.stream import Stream
+
+        return Stream.from_client(self, **options)
 
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
