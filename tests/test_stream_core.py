@@ -721,3 +721,15 @@ def test_new_book_refuses_reads_until_its_snapshot() -> None:
     with pytest.raises(se.BookOutOfSyncError, match="awaiting_snapshot"):
         book.best_bid()
     assert not book.apply_delta(parse_message(delta(1, "yes", "0.1", "1")).msg, 1)
+
+
+def test_messages_keep_unknown_keys_and_round_trip() -> None:
+    frame = (
+        '{"type":"trade","sid":3,"novel":true,"msg":{"trade_id":"t","market_ticker":"A",'
+        '"yes_price_dollars":"0.3600","count_fp":"136.00","future_field":[1,2]}}'
+    )
+    msg = parse_message(frame)
+    assert msg.extra_fields == {"novel": True}
+    assert msg.msg.extra_fields == {"future_field": [1, 2]}
+    assert json.loads(msg.to_json()) == json.loads(frame)
+    assert msg.msg.yes_price_dollars == Decimal("0.36")

@@ -466,3 +466,54 @@ def test_sync_close_and_keyboard_interrupt_leave_no_thread_or_socket(driver: str
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert threading.active_count() == before
+
+
+def test_sync_gap_and_terminal_error_resync(driver: str) -> None:
+    _sync_only(driver)
+    with scripted_server() as srv, SyncStream(url=ws_url(srv), credentials=None, **FAST) as s:
+        sub = s.subscribe_orderbook(["A"])
+        sub.wait_synced()
+        sid = sub.sid or 0
+        srv.seq[sid] += 1  # one message lost
+        send_delta(srv, srv.conn, sid, "A", "yes", "0.40", "1")
+        srv.wait(lambda: any(c["cmd"] == "update_subscription" for c in srv.conn.commands))
+        sub.wait_synced()
+        srv.conn.send_json({"type": "error", "sid": sid, "msg": {"code": 10, "msg": "x"}})
+        srv.wait(lambda: len([c for c in srv.conn.commands if c["cmd"] == "subscribe"]) == 2)
+        sub.wait_synced()
+        assert sub.sid != sid
+        assert sub.book("A").best_bid() == (Decimal("0.4"), Decimal("10"))
+
+
+def test_sync_refusals_raise_typed_errors(driver: str) -> None:
+    _sync_only(driver)
+    with (
+        scripted_server(accept_status=lambda conn: 401) as srv,
+        SyncStream(url=ws_url(srv), credentials=None, **FAST) as s,
+        pytest.raises(se.HandshakeError),
+    ):
+        s.subscribe_trades()
+    with (
+        scripted_server(on_command=_refuse(8)) as srv,
+        SyncStream(url=ws_url(srv), credentials=None, **FAST) as s,
+        pytest.raises(se.UnknownChannelError),
+    ):
+        s.subscribe_trades()
+
+
+def test_sync_unsubscribe_update_and_slow_consumer(driver: str) -> None:
+    _sync_only(driver)
+    with (
+        scripted_server() as srv,
+        SyncStream(url=ws_url(srv), credentials=None, queue_size=3, **FAST) as s,
+    ):
+        book = s.subscribe_orderbook(["A"])
+        book.add_markets(["B"])
+        assert book.market_tickers == ["B"]
+        trades = s.subscribe_trades()
+        for n in range(1, 21):
+            srv.conn.send_json(trade(trades.sid or 0, n))
+        srv.wait(lambda: trades.dropped == 17)
+        s.unsubscribe(trades)
+        assert [int(m.msg.count_fp) for m in trades] == [18, 19, 20]
+        assert trades.state == "closed"
