@@ -733,3 +733,25 @@ def test_messages_keep_unknown_keys_and_round_trip() -> None:
     assert msg.msg.extra_fields == {"future_field": [1, 2]}
     assert json.loads(msg.to_json()) == json.loads(frame)
     assert msg.msg.yes_price_dollars == Decimal("0.36")
+
+
+@pytest.mark.parametrize("reply_seq", [1, 2])
+def test_an_ok_reply_completes_whether_or_not_its_seq_advances(reply_seq: int) -> None:
+    session, sub = _active()
+    session.receive(snap(1))
+    cmd = session.update_subscription(sub, "get_snapshot")
+    assert json.loads(session.commands_to_send()[0])["params"]["market_tickers"] == [T, "B"]
+    events = session.receive(
+        json.dumps(
+            {
+                "id": cmd.id,
+                "type": "ok",
+                "sid": 7,
+                "seq": reply_seq,
+                "msg": {"market_tickers": [T, "B"]},
+            }
+        )
+    )
+    assert events == [CommandDone(cmd)]
+    assert cmd.done
+    assert not any(isinstance(e, Gap) for e in session.receive(snap(reply_seq + 1)))

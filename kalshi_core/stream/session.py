@@ -520,8 +520,12 @@ class Session:
     def _ok(self, msg: Any) -> list[Event]:
         events: list[Event] = []
         sub = self._by_sid.get(msg.sid) if getattr(msg, "sid", None) is not None else None
-        if sub is not None and not self._sequence(sub, msg, events):
-            return events
+        seq = getattr(msg, "seq", None)
+        # The file gives a reply's ``seq`` without saying whether it advances the count: the
+        # next number is taken as one more message, the current one as the count so far; only
+        # a jump is a gap. A reply is never dropped.
+        if sub is not None and seq is not None and sub.last_seq is not None and seq > sub.last_seq:
+            self._sequence(sub, msg, events)
         command = self._pending.get(msg.id) if msg.id else None
         if command is None:
             return events
