@@ -517,3 +517,28 @@ def test_sync_unsubscribe_update_and_slow_consumer(driver: str) -> None:
         s.unsubscribe(trades)
         assert [int(m.msg.count_fp) for m in trades] == [18, 19, 20]
         assert trades.state == "closed"
+
+
+def test_task_cancel_leaves_no_task_or_socket(driver: str) -> None:
+    if driver != "asyncio":
+        pytest.skip("asyncio's Task.cancel (trio has no tasks to cancel: cancel scopes above)")
+    import asyncio
+
+    async def main() -> None:
+        with scripted_server() as srv:
+
+            async def consume() -> None:
+                async with AsyncStream(url=ws_url(srv), credentials=None, **FAST) as stream:
+                    sub = await stream.subscribe_trades()
+                    async for _ in sub:
+                        pass
+
+            task = asyncio.create_task(consume())
+            await until(lambda: bool(srv.conns) and bool(srv.conn.commands))
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await until(lambda: not srv.conn.open)
+            assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    anyio.run(main, backend="asyncio")
