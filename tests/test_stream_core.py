@@ -755,3 +755,26 @@ def test_an_ok_reply_completes_whether_or_not_its_seq_advances(reply_seq: int) -
     assert events == [CommandDone(cmd)]
     assert cmd.done
     assert not any(isinstance(e, Gap) for e in session.receive(snap(reply_seq + 1)))
+
+
+def test_a_slow_reader_of_raw_deltas_gets_fresh_snapshots() -> None:
+    session = Session()
+    sub, cmd = session.subscribe("orderbook_delta", market_tickers=[T])  # raw deltas
+    session.connection_made()
+    session.commands_to_send()
+    session.receive(
+        json.dumps(
+            {"id": cmd.id, "type": "subscribed", "msg": {"channel": "orderbook_delta", "sid": 7}}
+        )
+    )
+    events = session.discarded(sub)
+    assert [type(e) for e in events] == [Resync]
+    assert events[0].reason == "dropped"
+    sent = [json.loads(t) for t in session.commands_to_send()]
+    assert sent[0]["params"]["action"] == "get_snapshot"
+    assert session.discarded(sub) == []  # one request until a snapshot arrives
+    session.receive(snap(1))
+    assert [type(e) for e in session.discarded(sub)] == [Resync]
+    assert sub.dropped == 3
+    managed, _ = session.subscribe("orderbook_delta", market_tickers=["B"], manage_books=True)
+    assert session.discarded(managed) == []  # a managed book is updated before delivery

@@ -15,8 +15,10 @@ Slow consumers: every subscription (and the stream-wide iterator) has a bounded 
 (``queue_size`` messages, 1000 by default). When it is full the oldest message is discarded
 and counted (``subscription.dropped``): memory stays bounded and the reader never blocks on a
 slow consumer. Managed order books are updated as frames arrive, before queueing, so a slow
-reader never sees a stale book: it only misses notifications. A book that did lose data (a
-``seq`` gap, a terminal error, a disconnect) refuses reads until it is resynced.
+reader never sees a stale book: it only misses notifications. A reader that applies raw deltas
+itself (``manage_books=False``) and lost one gets fresh snapshots (the core's
+``Session.discarded``). A book that did lose data (a ``seq`` gap, a terminal error, a
+disconnect) refuses reads until it is resynced.
 """
 
 from __future__ import annotations
@@ -161,7 +163,7 @@ class Subscription(SubscriptionSurface):
 
     @property
     def dropped(self) -> int:
-        return self._queue.dropped if self._queue is not None else 0
+        return self.core.dropped
 
     @property
     def books(self) -> dict[str, OrderBook]:
@@ -197,8 +199,9 @@ class Subscription(SubscriptionSurface):
     def _deliver(self, message: Any) -> None:
         if self._on_message is not None:
             self._on_message(message)
-        if self._queue is not None:
-            self._queue.put(message)
+        if self._queue is not None and self._queue.put(message):
+            for event in self._stream.session.discarded(self.core):
+                self._stream._dispatch(event)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         if self._queue is None:
