@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import threading
 import time
 from decimal import Decimal
@@ -542,3 +543,75 @@ def test_task_cancel_leaves_no_task_or_socket(driver: str) -> None:
             assert asyncio.all_tasks() == {asyncio.current_task()}
 
     anyio.run(main, backend="asyncio")
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context with a self-signed certificate for 127.0.0.1, and its PEM path."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx, str(cert_path)
+
+
+def test_tls_is_verified_by_default(driver: str, self_signed: tuple[ssl.SSLContext, str]) -> None:
+    server_ctx, cert_path = self_signed
+
+    async def main() -> None:
+        with scripted_server(tls=server_ctx) as srv:
+            url = f"wss://127.0.0.1:{srv.port}/trade-api/ws/v2"
+            async with AsyncStream(url=url, credentials=None, **FAST) as stream:
+                with pytest.raises(se.StreamConnectError) as info:
+                    await stream.subscribe_trades()
+                assert info.value.tls
+            trusted = ssl.create_default_context(cafile=cert_path)
+            async with AsyncStream(url=url, credentials=None, verify=trusted, **FAST) as stream:
+                sub = await stream.subscribe_orderbook(["A"])
+                await sub.wait_synced()
+                assert sub.book("A").best_bid() == (Decimal("0.4"), Decimal("10"))
+
+    if driver == "sync":
+        with scripted_server(tls=server_ctx) as srv:
+            url = f"wss://127.0.0.1:{srv.port}/trade-api/ws/v2"
+            with (
+                SyncStream(url=url, credentials=None, **FAST) as s,
+                pytest.raises(se.StreamConnectError),
+            ):
+                s.subscribe_trades()
+        return
+    run(driver, main)

@@ -55,6 +55,7 @@ from kalshi_core.stream import Subscription as CoreSubscription
 from kalshi_core.stream.errors import (
     HandshakeError,
     StreamClosedError,
+    StreamConnectError,
     StreamError,
     StreamTimeoutError,
 )
@@ -357,15 +358,28 @@ class Stream(ChannelSurface):
                 failure: BaseException | None = None
                 try:
                     await self._connect_once()
+                except StreamError as exc:
+                    failure = exc
+                    logger.info("stream connection ended: %s", exc)
+                except ssl.SSLCertVerificationError as exc:
+                    failure = StreamConnectError(
+                        f"TLS verification of {self.url} failed: {exc.verify_message}",
+                        tls=True,
+                    )
+                    logger.info("stream connection failed: %s", failure)
                 except (
-                    StreamError,
                     OSError,
                     anyio.BrokenResourceError,
                     anyio.ClosedResourceError,
                     anyio.EndOfStream,
                 ) as exc:
-                    failure = exc
-                    logger.info("stream connection ended: %s", exc)
+                    name = type(exc).__name__
+                    failure = (
+                        StreamConnectError(f"cannot connect to {self.url} ({name}: {exc})")
+                        if self._conn is None
+                        else StreamClosedError(f"the connection broke ({name}: {exc})")
+                    )
+                    logger.info("stream connection ended: %s", failure)
                 finally:
                     self._conn = None
                     sock, self._sock = self._sock, None
@@ -377,12 +391,14 @@ class Stream(ChannelSurface):
                     self._is_connected = False
                 if self._closing:
                     return
-                if (
+                refused = (
                     isinstance(failure, HandshakeError)
                     and 400 <= failure.status < 500
-                    and (failure.status != 429)
-                ):
-                    self._fail(failure)
+                    and failure.status != 429
+                )
+                tls_refused = isinstance(failure, StreamConnectError) and failure.tls
+                if failure is not None and (refused or tls_refused):
+                    self._fail(failure)  # retrying cannot fix a refused key or certificate
                     return
                 delay = self._backoff.next_delay() if self._reconnect else None
                 if delay is None:
@@ -393,7 +409,7 @@ class Stream(ChannelSurface):
             raise
         except Exception as exc:  # a bug must not leave iterators hanging
             logger.exception("stream driver failed")
-            self._fail(exc)
+            self._fail(StreamError(f"stream driver failed: {type(exc).__name__}: {exc}"))
 
     def _fail(self, exc: BaseException) -> None:
         self._fatal = exc
