@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -91,6 +92,12 @@ REFUSED: list[tuple[str, Callable[[], Any], str, tuple[str, ...]]] = [
     ("text no offset", _milestones("2026-01-12T15:24:03"), "minimum_start_date", ("no timezone offset",)),
     ("text garbage", _milestones("next tuesday"), "minimum_start_date", ("not an ISO 8601 date-time",)),
     ("time int", _milestones(1_767_225_600), "minimum_start_date", ("expected an aware datetime or ISO 8601 text, got int",)),
+    ("bool str", lambda: builders.create_order_v2(**V2 | {"post_only": "yes"}), "post_only", ("expected True or False, got str",)),
+    ("list str", lambda: builders.get_market_orderbooks(tickers=MARKET), "tickers", ("expected a list, got str",)),
+    ("list int", lambda: builders.get_market_orderbooks(tickers=5), "tickers", ("expected a list, got int",)),  # type: ignore[arg-type]
+    ("list empty", lambda: builders.get_market_orderbooks(tickers=[]), "tickers", ("at least 1",)),
+    ("ts millis", lambda: builders.get_orders(min_ts=10**11), "min_ts", ("milliseconds",)),
+    ("ts list", lambda: builders.get_orders(min_ts=[1]), "min_ts", ("got list",)),  # type: ignore[arg-type]
 ]  # fmt: skip
 
 
@@ -120,6 +127,8 @@ ACCEPTED: list[tuple[str, Callable[[], Any]]] = [
     ("transfer 1 cent", lambda: builders.apply_subaccount_transfer(client_transfer_id="t", from_subaccount=0, to_subaccount=1, amount_cents=1)),
     ("limit 500", lambda: builders.get_milestones(limit=500)),
     ("nanosecond text", _milestones("2026-01-12T15:24:03.123456789Z")),
+    ("one ticker", lambda: builders.get_market_orderbooks(tickers=[MARKET])),
+    ("ts below millis", lambda: builders.get_orders(min_ts=10**11 - 1)),
 ]  # fmt: skip
 
 
@@ -131,6 +140,8 @@ def test_boundaries_pass(label: str, call: Callable[[], Any]) -> None:
 def test_values_go_out_as_the_spec_spells_them() -> None:
     assert body(builders.create_order_v2(**V2 | {"price": "0.505"}))["price"] == "0.505"
     assert body(builders.create_order_v2(**V2 | {"price": "0.5"}))["price"] == "0.50"
+    # Plain notation, never an exponent: the spec's fixed-point strings.
+    assert body(builders.create_order_v2(**V2 | {"count": Decimal("1E+2")}))["count"] == "100"
     nanos = builders.get_milestones(limit=5, minimum_start_date="2026-01-12T15:24:03.123456789Z")
     assert nanos.query_value("minimum_start_date") == "2026-01-12T15:24:03.123456Z"
     aware = builders.get_milestones(limit=5, minimum_start_date=datetime(2026, 1, 12, tzinfo=UTC))
