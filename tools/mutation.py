@@ -187,7 +187,7 @@ class Survivor:
 
     @property
     def equivalent(self) -> bool:
-        return self.verdict in {"equivalent", "decoration"}
+        return self.verdict in {"equivalent", "decoration", "unreachable"}
 
     def toml(self) -> str:
         """A ``tools/mutation_verdicts.toml`` entry for this survivor, verdict to fill in."""
