@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kalshi_core import builders
+from kalshi_core import builders, models
 from kalshi_core.errors import ValidationError
 
 from .conftest import MARKET
@@ -98,6 +98,8 @@ REFUSED: list[tuple[str, Callable[[], Any], str, tuple[str, ...]]] = [
     ("list empty", lambda: builders.get_market_orderbooks(tickers=[]), "tickers", ("at least 1",)),
     ("ts millis", lambda: builders.get_orders(min_ts=10**11), "min_ts", ("milliseconds",)),
     ("ts list", lambda: builders.get_orders(min_ts=[1]), "min_ts", ("got list",)),  # type: ignore[arg-type]
+    ("list 101", lambda: builders.get_market_orderbooks(tickers=[MARKET] * 101), "tickers", ("at most 100",)),
+    ("order not a mapping", lambda: builders.batch_create_orders_v2(orders=["bid"]), "orders[0]", ("CreateOrderV2Request or a mapping",)),  # type: ignore[list-item]
 ]  # fmt: skip
 
 
@@ -129,7 +131,30 @@ ACCEPTED: list[tuple[str, Callable[[], Any]]] = [
     ("nanosecond text", _milestones("2026-01-12T15:24:03.123456789Z")),
     ("one ticker", lambda: builders.get_market_orderbooks(tickers=[MARKET])),
     ("ts below millis", lambda: builders.get_orders(min_ts=10**11 - 1)),
+    ("100 tickers", lambda: builders.get_market_orderbooks(tickers=[MARKET] * 100)),
 ]  # fmt: skip
+
+
+def test_a_model_instance_goes_out_as_its_fields() -> None:
+    order = models.CreateOrderV2Request(
+        ticker=MARKET,
+        side="bid",  # type: ignore[arg-type]
+        price=Decimal("0.5"),
+        count=Decimal("2"),
+        time_in_force="good_till_canceled",  # type: ignore[arg-type]
+        self_trade_prevention_type="taker_at_cross",  # type: ignore[arg-type]
+        client_order_id="m-1",
+    )
+    sent = body(builders.batch_create_orders_v2(orders=[order]))["orders"][0]
+    assert sent == {
+        **{k: v for k, v in V2.items() if k not in ("price", "count")},
+        "price": "0.50",
+        "count": "2",
+        "client_order_id": "m-1",
+    }
+    with pytest.raises(ValidationError) as info:
+        builders.batch_create_orders_v2(orders=[models.CreateOrderV2Request(ticker=MARKET)])
+    assert info.value.field.startswith("orders[0].")
 
 
 @pytest.mark.parametrize(("label", "call"), ACCEPTED, ids=[a[0] for a in ACCEPTED])
