@@ -98,6 +98,12 @@ REFUSED: list[tuple[str, Callable[[], Any], str, tuple[str, ...]]] = [
     ("list empty", lambda: builders.get_market_orderbooks(tickers=[]), "tickers", ("at least 1",)),
     ("ts millis", lambda: builders.get_orders(min_ts=10**11), "min_ts", ("milliseconds",)),
     ("ts list", lambda: builders.get_orders(min_ts=[1]), "min_ts", ("got list",)),  # type: ignore[arg-type]
+    ("empty order id", lambda: builders.get_order(" "), "order_id", ("empty",)),
+    ("empty group id", lambda: builders.get_order_group(""), "order_group_id", ("empty",)),
+    ("empty ticker", lambda: builders.get_market(""), "ticker", ("empty",)),
+    ("empty event", lambda: builders.get_event(" "), "event_ticker", ("empty",)),
+    ("empty query ticker", lambda: builders.get_orders(ticker=""), "ticker", ("empty",)),
+    ("empty market_ticker", lambda: builders.get_block_trade_proposals(market_ticker=" "), "market_ticker", ("empty",)),
     ("list 101", lambda: builders.get_market_orderbooks(tickers=[MARKET] * 101), "tickers", ("at most 100",)),
     ("order not a mapping", lambda: builders.batch_create_orders_v2(orders=["bid"]), "orders[0]", ("CreateOrderV2Request or a mapping",)),  # type: ignore[list-item]
 ]  # fmt: skip
