@@ -132,6 +132,7 @@ GROUPS: dict[str, Group] = {
         ("kalshi_core/trading.py",),
         (
             "tests/test_intents_and_batches.py",
+            "tests/test_trading_contracts.py",
             "tests/test_trading_validation.py",
             "tests/test_trading_pagination.py",
             CONTRACTS,
