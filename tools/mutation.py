@@ -157,6 +157,10 @@ GROUPS: dict[str, Group] = {
             "tests/test_fake_ledger.py",
             "tests/test_fake_portfolio.py",
             "tests/test_fake_groups.py",
+            "tests/test_fake_activity.py",
+            "tests/test_fake_fidelity.py",
+            "tests/test_fake_market_data.py",
+            "tests/test_spec_3_34.py",
         ),
     ),
 }
