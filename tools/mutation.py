@@ -64,6 +64,10 @@ class Group:
     modules: tuple[str, ...]
     tests: tuple[str, ...]
     deselect: str = ""
+    #: ``True`` for modules that do their work at import (converters and hooks built once):
+    #: each mutant then runs in a fresh interpreter that imports the mutated module, instead
+    #: of a fork of one that imported the original (slower, but the only way to reach it).
+    fresh_import: bool = False
 
     def pytest_args(self) -> tuple[str, ...]:
         keyword = "not socket" + (f" and not ({self.deselect})" if self.deselect else "")
@@ -148,6 +152,7 @@ GROUPS: dict[str, Group] = {
             "tests/test_json_backends.py",
             CONTRACTS,
         ),
+        fresh_import=True,
     ),
     "engine": Group(
         ("kalshi_testing/_engine.py",),
@@ -309,6 +314,11 @@ def _pyproject(group: Group) -> str:
         + f"pytest_add_cli_args = {_toml_list(group.pytest_args())}\n"
         + f"pytest_add_cli_args_test_selection = {_toml_list(group.tests)}\n"
         + "use_git_change_detection = false\n"
+        + (
+            'process_isolation = "forkserver"\nforkserver_warmup = "none"\n'
+            if group.fresh_import
+            else ""
+        )
     )
 
 
