@@ -385,7 +385,10 @@ def run_group(
     if not target.exists() or target.read_text() != pyproject:
         target.write_text(pyproject)
     print(f"== {name}: {', '.join(group.modules)}", flush=True)
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TERM": "dumb"}
+    # mutants/ first on the path of every interpreter mutmut starts (a fresh import must load
+    # the mutated copy, not the installed package).
+    path = os.pathsep.join(p for p in (str(work / "mutants"), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TERM": "dumb", "PYTHONPATH": path}
     # mutmut keeps a cached verdict; tests written since may kill an old survivor, so the
     # survivors of the previous run are named again (mutmut re-tests named mutants).
     before = {n for by in _verdicts(work).values() for n, s in by.items() if s in ALIVE}
