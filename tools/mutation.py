@@ -64,10 +64,6 @@ class Group:
     modules: tuple[str, ...]
     tests: tuple[str, ...]
     deselect: str = ""
-    #: ``True`` for modules that do their work at import (converters and hooks built once):
-    #: each mutant then runs in a fresh interpreter that imports the mutated module, instead
-    #: of a fork of one that imported the original (slower, but the only way to reach it).
-    fresh_import: bool = False
 
     def pytest_args(self) -> tuple[str, ...]:
         keyword = "not socket" + (f" and not ({self.deselect})" if self.deselect else "")
@@ -152,7 +148,6 @@ GROUPS: dict[str, Group] = {
             "tests/test_json_backends.py",
             CONTRACTS,
         ),
-        fresh_import=True,
     ),
     "engine": Group(
         ("kalshi_testing/_engine.py",),
@@ -314,11 +309,6 @@ def _pyproject(group: Group) -> str:
         + f"pytest_add_cli_args = {_toml_list(group.pytest_args())}\n"
         + f"pytest_add_cli_args_test_selection = {_toml_list(group.tests)}\n"
         + "use_git_change_detection = false\n"
-        + (
-            'process_isolation = "forkserver"\nforkserver_warmup = "none"\n'
-            if group.fresh_import
-            else ""
-        )
     )
 
 
@@ -373,10 +363,18 @@ def _show_all(work: Path, names: list[str]) -> dict[str, str]:
 
 
 def run_group(
-    name: str, group: Group, budget: float, max_children: int, verdicts: list[dict[str, str]]
+    name: str,
+    group: Group,
+    budget: float,
+    max_children: int,
+    verdicts: list[dict[str, str]],
+    run: bool = True,
 ) -> tuple[dict[str, Counter[str]], list[Survivor]]:
-    """Run mutmut over one group; the verdict counts per module and every survivor."""
+    """Run mutmut over one group (unless ``run`` is false: then only read its last verdicts);
+    the verdict counts per module and every survivor."""
     work = WORK / name
+    if not run:
+        return _collect(work, group, verdicts)
     work.mkdir(parents=True, exist_ok=True)
     for folder in COPIED:
         _mirror(ROOT / folder, work / folder)
@@ -385,10 +383,7 @@ def run_group(
     if not target.exists() or target.read_text() != pyproject:
         target.write_text(pyproject)
     print(f"== {name}: {', '.join(group.modules)}", flush=True)
-    # mutants/ first on the path of every interpreter mutmut starts (a fresh import must load
-    # the mutated copy, not the installed package).
-    path = os.pathsep.join(p for p in (str(work / "mutants"), os.environ.get("PYTHONPATH")) if p)
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TERM": "dumb", "PYTHONPATH": path}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TERM": "dumb"}
     # mutmut keeps a cached verdict; tests written since may kill an old survivor, so the
     # survivors of the previous run are named again (mutmut re-tests named mutants).
     before = {n for by in _verdicts(work).values() for n, s in by.items() if s in ALIVE}
@@ -428,6 +423,12 @@ def run_group(
                 complete = mutmut_run(sorted(before & still))
     if complete:
         stamp.write_text(digest)
+    return _collect(work, group, verdicts)
+
+
+def _collect(
+    work: Path, group: Group, verdicts: list[dict[str, str]]
+) -> tuple[dict[str, Counter[str]], list[Survivor]]:
     counts: dict[str, Counter[str]] = {}
     alive: list[tuple[str, str, str]] = []
     for module, by_name in _verdicts(work).items():
@@ -448,7 +449,7 @@ def score(c: Counter[str], equivalent: int = 0) -> tuple[int, int, float]:
     those judged equivalent."""
     killed = sum(c[s] for s in KILLED)
     counted = sum(v for s, v in c.items() if s not in {"not checked", "skipped"}) - equivalent
-    return killed, counted, (killed / counted if counted else 1.0)
+    return killed, counted, (killed / counted if counted else 0.0)
 
 
 def _survivor_table(survivors: list[Survivor]) -> str:
@@ -485,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-under", type=float, default=0.95, help="minimum score per group")
     parser.add_argument("--list", action="store_true", help="print the groups and exit")
     parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: report the verdicts of the last runs",
+    )
+    parser.add_argument(
         "--write-doc", action="store_true", help=f"write the tables into {DOC.relative_to(ROOT)}"
     )
     args = parser.parse_args(argv)
@@ -502,7 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     totals: Counter[str] = Counter()
     all_survivors: list[Survivor] = []
     for name in chosen:
-        counts, survivors = run_group(name, GROUPS[name], args.budget, args.max_children, verdicts)
+        counts, survivors = run_group(
+            name, GROUPS[name], args.budget, args.max_children, verdicts, not args.report_only
+        )
         all_survivors += survivors
         group_total: Counter[str] = Counter()
         group_equivalent = 0
