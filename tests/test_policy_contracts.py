@@ -562,11 +562,11 @@ def test_a_500_counts_as_maybe_delivered() -> None:
 def test_attempt_repr_shows_outcome_and_latency_without_secrets() -> None:
     call = builders.get_balance()
     request = call.to_request(BASE, Credentials("key-9", _KEY), 1_767_225_600.0)
-    answered = Attempt(request, _answer(503), None, 2, 0.0125, Resend(0.5, "status 503"))
+    answered = Attempt(request, _answer(503), None, 2, 0.5, Resend(0.5, "status 503"))
     text = repr(answered)
     assert "-> 503" in text
     assert "attempt=2" in text
-    assert "latency=12.5ms" in text
+    assert "latency=500.0ms" in text
     assert request.header("KALSHI-ACCESS-SIGNATURE") not in text
     failed = Attempt(
         request,

@@ -409,3 +409,77 @@ def test_lookup_query_is_what_the_spec_names() -> None:
     assert request.url.startswith("http://x.test/trade-api/v2/portfolio/orders?")
     params = parse_qs(request.url.split("?", 1)[1])
     assert params["min_ts"] == [str(int(FIRST_SENT) - 60)]
+
+
+def _walk(lookup: OrderLookup[Any], pages: dict[str, list[models.GetOrdersResponse]]) -> list[str]:
+    """Feed ``lookup`` the pages of each ticker in turn; the tickers it asked for, in order."""
+    asked = []
+    served = {t: iter(p) for t, p in pages.items()}
+    while (call := lookup.next_call()) is not None:
+        ticker = query(call)["ticker"]
+        asked.append(ticker)
+        lookup.feed(next(served[ticker], page()))
+    return asked
+
+
+def test_every_ticker_of_a_batch_gets_the_full_page_budget() -> None:
+    batch = builders.batch_create_orders_v2(orders=[v2_order("b-1"), v2_order("b-2", OTHER)])
+    endless = [page(order("x", f"o{i}"), cursor=f"k{i}") for i in range(LOOKUP_MAX_PAGES + 5)]
+    lookup = recovery_after_decode_error(batch, decode_error(), FIRST_SENT)
+    assert lookup is not None
+    asked = _walk(lookup, {MARKET: endless, OTHER: endless})
+    assert asked == [MARKET] * LOOKUP_MAX_PAGES + [OTHER] * LOOKUP_MAX_PAGES
+    # The same after a ticker whose last page (no cursor) did not have the order.
+    short = recovery_after_decode_error(batch, decode_error(), FIRST_SENT)
+    assert short is not None
+    asked = _walk(short, {MARKET: [page(order("x", "o"))], OTHER: endless})
+    assert asked == [MARKET] + [OTHER] * LOOKUP_MAX_PAGES
+
+
+def test_a_ticker_found_early_moves_the_lookup_to_the_next() -> None:
+    batch = builders.batch_create_orders_v2(orders=[v2_order("b-1"), v2_order("b-2", OTHER)])
+    lookup = recovery_after_decode_error(batch, decode_error(), FIRST_SENT)
+    assert lookup is not None
+    endless = [page(order("x", f"o{i}"), cursor=f"k{i}") for i in range(LOOKUP_MAX_PAGES + 5)]
+    asked = _walk(lookup, {MARKET: [page(order("b-1", "o-1"), cursor="more")], OTHER: endless})
+    assert asked == [MARKET] + [OTHER] * LOOKUP_MAX_PAGES
+    fresh = recovery_after_decode_error(batch, decode_error(), FIRST_SENT)
+    assert fresh is not None
+    asked = _walk(
+        fresh,
+        {MARKET: [page(order("b-1", "o-1"), cursor="more")], OTHER: [page(order("b-2", "o-2"))]},
+    )
+    assert asked == [MARKET, OTHER]
+    assert [i.order_id for i in fresh.result().orders or []] == ["o-1", "o-2"]
+
+
+def test_a_repaired_v1_batch_item_keeps_its_client_order_id() -> None:
+    v1 = {"ticker": MARKET, "side": "yes", "action": "buy", "count": 3, "yes_price": 50}
+    with pytest.warns(DeprecationWarning, match="legacy V1"):
+        batch = builders.batch_create_orders(
+            orders=[{**v1, "client_order_id": "v-1"}, {**v1, "client_order_id": "v-2"}]
+        )
+    answer = structure(
+        {
+            "orders": [
+                {"client_order_id": "v-1", "error": {"code": "order_already_exists"}},
+                {"client_order_id": "v-2", "order": {"order_id": "o-2", "client_order_id": "v-2"}},
+            ]
+        },
+        models.BatchCreateOrdersResponse,
+    )
+    lookup = recovery_after_success(batch, answer, FIRST_SENT)
+    assert lookup is not None
+    lookup.feed(page(order("v-1", "o-1")))
+    items = lookup.result().orders or []
+    assert [i.client_order_id for i in items] == ["v-1", "v-2"]
+    assert [i.order.order_id if i.order else None for i in items] == ["o-1", "o-2"]
+
+
+def test_a_cancel_lookup_asks_for_the_exact_order_id() -> None:
+    for order_id in ("ORDER-X", "a b/c"):
+        lookup = CancelLookup(
+            builders.cancel_order_v2(order_id),
+            errors.NotFoundError(status=404, method="DELETE", path="/x"),
+        )
+        assert lookup.order_id == order_id

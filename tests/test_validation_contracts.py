@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from kalshi_core import builders
+from kalshi_core import builders, models
 from kalshi_core.errors import ValidationError
 
 from .conftest import MARKET
@@ -91,6 +92,20 @@ REFUSED: list[tuple[str, Callable[[], Any], str, tuple[str, ...]]] = [
     ("text no offset", _milestones("2026-01-12T15:24:03"), "minimum_start_date", ("no timezone offset",)),
     ("text garbage", _milestones("next tuesday"), "minimum_start_date", ("not an ISO 8601 date-time",)),
     ("time int", _milestones(1_767_225_600), "minimum_start_date", ("expected an aware datetime or ISO 8601 text, got int",)),
+    ("bool str", lambda: builders.create_order_v2(**V2 | {"post_only": "yes"}), "post_only", ("expected True or False, got str",)),
+    ("list str", lambda: builders.get_market_orderbooks(tickers=MARKET), "tickers", ("expected a list, got str",)),
+    ("list int", lambda: builders.get_market_orderbooks(tickers=5), "tickers", ("expected a list, got int",)),  # type: ignore[arg-type]
+    ("list empty", lambda: builders.get_market_orderbooks(tickers=[]), "tickers", ("at least 1",)),
+    ("ts millis", lambda: builders.get_orders(min_ts=10**11), "min_ts", ("milliseconds",)),
+    ("ts list", lambda: builders.get_orders(min_ts=[1]), "min_ts", ("got list",)),  # type: ignore[arg-type]
+    ("empty order id", lambda: builders.get_order(" "), "order_id", ("empty",)),
+    ("empty group id", lambda: builders.get_order_group(""), "order_group_id", ("empty",)),
+    ("empty ticker", lambda: builders.get_market(""), "ticker", ("empty",)),
+    ("empty event", lambda: builders.get_event(" "), "event_ticker", ("empty",)),
+    ("empty query ticker", lambda: builders.get_orders(ticker=""), "ticker", ("empty",)),
+    ("empty market_ticker", lambda: builders.get_block_trade_proposals(market_ticker=" "), "market_ticker", ("empty",)),
+    ("list 101", lambda: builders.get_market_orderbooks(tickers=[MARKET] * 101), "tickers", ("at most 100",)),
+    ("order not a mapping", lambda: builders.batch_create_orders_v2(orders=["bid"]), "orders[0]", ("CreateOrderV2Request or a mapping",)),  # type: ignore[list-item]
 ]  # fmt: skip
 
 
@@ -120,7 +135,32 @@ ACCEPTED: list[tuple[str, Callable[[], Any]]] = [
     ("transfer 1 cent", lambda: builders.apply_subaccount_transfer(client_transfer_id="t", from_subaccount=0, to_subaccount=1, amount_cents=1)),
     ("limit 500", lambda: builders.get_milestones(limit=500)),
     ("nanosecond text", _milestones("2026-01-12T15:24:03.123456789Z")),
+    ("one ticker", lambda: builders.get_market_orderbooks(tickers=[MARKET])),
+    ("ts below millis", lambda: builders.get_orders(min_ts=10**11 - 1)),
+    ("100 tickers", lambda: builders.get_market_orderbooks(tickers=[MARKET] * 100)),
 ]  # fmt: skip
+
+
+def test_a_model_instance_goes_out_as_its_fields() -> None:
+    order = models.CreateOrderV2Request(
+        ticker=MARKET,
+        side="bid",  # type: ignore[arg-type]
+        price=Decimal("0.5"),
+        count=Decimal("2"),
+        time_in_force="good_till_canceled",  # type: ignore[arg-type]
+        self_trade_prevention_type="taker_at_cross",  # type: ignore[arg-type]
+        client_order_id="m-1",
+    )
+    sent = body(builders.batch_create_orders_v2(orders=[order]))["orders"][0]
+    assert sent == {
+        **{k: v for k, v in V2.items() if k not in ("price", "count")},
+        "price": "0.50",
+        "count": "2",
+        "client_order_id": "m-1",
+    }
+    with pytest.raises(ValidationError) as info:
+        builders.batch_create_orders_v2(orders=[models.CreateOrderV2Request(ticker=MARKET)])
+    assert info.value.field.startswith("orders[0].")
 
 
 @pytest.mark.parametrize(("label", "call"), ACCEPTED, ids=[a[0] for a in ACCEPTED])
@@ -131,6 +171,8 @@ def test_boundaries_pass(label: str, call: Callable[[], Any]) -> None:
 def test_values_go_out_as_the_spec_spells_them() -> None:
     assert body(builders.create_order_v2(**V2 | {"price": "0.505"}))["price"] == "0.505"
     assert body(builders.create_order_v2(**V2 | {"price": "0.5"}))["price"] == "0.50"
+    # Plain notation, never an exponent: the spec's fixed-point strings.
+    assert body(builders.create_order_v2(**V2 | {"count": Decimal("1E+2")}))["count"] == "100"
     nanos = builders.get_milestones(limit=5, minimum_start_date="2026-01-12T15:24:03.123456789Z")
     assert nanos.query_value("minimum_start_date") == "2026-01-12T15:24:03.123456Z"
     aware = builders.get_milestones(limit=5, minimum_start_date=datetime(2026, 1, 12, tzinfo=UTC))
