@@ -11,7 +11,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests-sync", "tests-asyncio", "tests-trio", "lint", "types", "generated"]
 
-PACKAGES = ["kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing"]
+PACKAGES = ["kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing", "kalshi_cli"]
 LINTED = [*PACKAGES, "tests", "tools", "examples", "docs", "bench", "noxfile.py"]
 
 
@@ -48,7 +48,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def types(session: nox.Session) -> None:
     """mypy --strict on the packages."""
-    session.install("-e", ".[trio,fast]", "mypy>=1.10", "pytest>=8")
+    session.install("-e", ".[trio,fast,cli]", "mypy>=1.10", "pytest>=8")
     session.run("mypy", "--strict", *PACKAGES)
 
 

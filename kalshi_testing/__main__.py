@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,10 +21,8 @@ from kalshi_testing import FakeExchange, LoopbackServer
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m kalshi_testing", description=__doc__.splitlines()[0]
-    )
+def _parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
     p.add_argument("--balance", default="1000", help="the user's starting balance in dollars")
@@ -41,12 +40,20 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("fake-exchange-key.pem"),
         help="where to write the generated private key (without --public-key)",
     )
+    p.add_argument(
+        "--clock-skew",
+        type=float,
+        default=0.0,
+        help="seconds the exchange's clock runs ahead (negative: behind) of this machine's; "
+        "it checks timestamps and dates its answers by that clock",
+    )
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    exchange = FakeExchange()
+def main(argv: list[str] | None = None, prog: str = "python -m kalshi_testing") -> int:
+    args = _parser(prog).parse_args(argv)
+    skew = args.clock_skew
+    exchange = FakeExchange(clock=lambda: time.time() + skew)
     for ticker in args.market or ["HIGHNY-24JAN01-T60"]:
         exchange.add_market(ticker)
     public = args.public_key.read_bytes() if args.public_key else None
@@ -55,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         fd = os.open(args.key_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(key.private_key_pem)
-    server = LoopbackServer(exchange, host=args.host, port=args.port).start()
+    server = LoopbackServer(
+        exchange, host=args.host, port=args.port, clock=lambda: time.time() + skew
+    ).start()
     print(f"fake Kalshi exchange at {server.url}")
     print(f"KALSHI_API_KEY_ID={key.key_id}")
     if key.private_key_pem is not None:
