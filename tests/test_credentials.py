@@ -57,6 +57,22 @@ def test_unreadable_inputs_fail_clearly(tmp_path: Path) -> None:
         load_private_key(b"-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
 
 
+def _signs_with_key(credentials: Credentials) -> None:
+    """The credentials sign with ``KEY``: the public half verifies their signature."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    headers = dict(credentials.signature_headers("GET", "/trade-api/v2/portfolio/balance", 1))
+    KEY.public_key().verify(
+        base64.b64decode(headers["KALSHI-ACCESS-SIGNATURE"]),
+        b"1GET/trade-api/v2/portfolio/balance",
+        padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+        hashes.SHA256(),
+    )
+
+
 def test_from_env_reads_path_or_text(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(ENCRYPTED)
@@ -69,8 +85,25 @@ def test_from_env_reads_path_or_text(tmp_path: Path) -> None:
     )
     assert by_path is not None
     assert by_path.key_id == "abc"
-    by_text = Credentials.from_env({"KALSHI_API_KEY_ID": "abc", "KALSHI_PRIVATE_KEY": PEM.decode()})
+    _signs_with_key(by_path)
+    by_text = Credentials.from_env({"KALSHI_API_KEY_ID": "xyz", "KALSHI_PRIVATE_KEY": PEM.decode()})
     assert by_text is not None
+    assert by_text.key_id == "xyz"
+    _signs_with_key(by_text)
+    # The path wins when both are set; an empty variable counts as unset.
+    both = Credentials.from_env(
+        {
+            "KALSHI_API_KEY_ID": "abc",
+            "KALSHI_PRIVATE_KEY_PATH": str(path),
+            "KALSHI_PRIVATE_KEY": "not a key",
+            "KALSHI_PRIVATE_KEY_PASSWORD": "hunter2",
+        }
+    )
+    assert both is not None
+    _signs_with_key(both)
+    assert (
+        Credentials.from_env({"KALSHI_API_KEY_ID": "", "KALSHI_PRIVATE_KEY": PEM.decode()}) is None
+    )
     assert Credentials.from_env({}) is None
     with pytest.raises(ValueError, match="KALSHI_PRIVATE_KEY"):
         Credentials.from_env({"KALSHI_API_KEY_ID": "abc"})

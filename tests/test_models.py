@@ -3,7 +3,6 @@ aware; unknown enum values and unknown fields do not fail a page."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -215,8 +214,39 @@ json_values = st.recursive(
 )
 def test_any_body_yields_a_model_or_our_own_error(body: bytes, status: int) -> None:
     for call in (builders.get_orders(), builders.get_balance(), builders.get_order("o")):
-        with contextlib.suppress(errors.KalshiError):
-            call.parse(Response(status=status, body=body))
+        outcome: Any
+        try:
+            outcome = call.parse(Response(status=status, body=body))
+        except errors.KalshiError as exc:
+            outcome = exc
+        if isinstance(outcome, errors.APIStatusError):
+            # An error status, or a 2xx body carrying an error: the status is the answer's.
+            assert outcome.status == status
+        elif isinstance(outcome, errors.KalshiError):
+            # Only a 2xx body can be undecodable: an error status is an APIStatusError.
+            assert isinstance(outcome, errors.DecodeError)
+            assert 200 <= status < 300
+        else:
+            # Only a 2xx answer yields a model, and it is the operation's response model.
+            assert 200 <= status < 300
+            assert call.operation.response is not None
+            assert isinstance(outcome, call.operation.response)
+
+
+@pytest.mark.parametrize("status", [200, 201])
+def test_a_meaningful_2xx_body_yields_its_model(status: int) -> None:
+    page = builders.get_orders().parse(
+        Response(status=status, body=b'{"orders": [{"order_id": "o1"}], "cursor": "c2"}')
+    )
+    assert isinstance(page, models.GetOrdersResponse)
+    assert [o.order_id for o in page.orders or []] == ["o1"]
+    assert page.cursor == "c2"
+    balance = builders.get_balance().parse(
+        Response(status=status, body=b'{"balance": 12345, "balance_dollars": "123.45"}')
+    )
+    assert isinstance(balance, models.GetBalanceResponse)
+    assert balance.balance == 12345
+    assert balance.balance_dollars == Decimal("123.45")
 
 
 def test_structure_error_names_the_path() -> None:

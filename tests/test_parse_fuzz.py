@@ -59,16 +59,25 @@ json_values = st.recursive(
 def check(call: Call[Any], status: int, body: bytes) -> None:
     headers = (("content-type", "application/json"), ("x-request-id", "req-1"))
     raised: errors.KalshiError | None = None
+    result: Any = None
     try:
-        call.parse(Response(status, headers, body))
+        result = call.parse(Response(status, headers, body))
     except errors.KalshiError as exc:
         raised = exc
     if raised is not None:
         # The exception renders, and survives a pickle round trip.
         assert str(raised)
         assert type(pickle.loads(pickle.dumps(raised))) is type(raised)
+        if isinstance(raised, errors.APIStatusError):
+            assert raised.status == status
+        else:
+            # An error status is always an APIStatusError; only a 2xx body is undecodable.
+            assert isinstance(raised, errors.DecodeError)
+            assert 200 <= status < 300
     else:
         assert 200 <= status < 300
+        expected = call.operation.response
+        assert result is None if expected is None else isinstance(result, expected)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
