@@ -235,8 +235,9 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
 
 NOTES = """\
 - **Parse.** Our side is JSON decoding (orjson, C) plus one compiled Python function per model
-  (`kalshi_core/models/_compiled.py`) that fetches every field with one C-level `map(dict.get, keys)`
-  pass, checks its type inline and builds `Decimal` and aware `datetime` values (interned
+  (`kalshi_core/models/_compiled.py`) that fetches every field with one C-level
+  `map(dict.get, keys)` pass, checks its type inline and builds `Decimal` and aware `datetime`
+  values (interned
   decimals, `datetime.fromisoformat`), falling back to the converter's own hooks for anything
   unusual and to the detailed converter to name a bad field. Theirs is stdlib `json` plus
   pydantic-core (Rust) validating into models that keep money as strings. The profile puts about

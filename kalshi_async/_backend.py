@@ -3,15 +3,17 @@ and its default HTTP transport."""
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
+from typing import Any
 
 import anyio
 import httpx
 
 from kalshi_async._transport import H11Transport
 
-__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "sleep"]
+__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "fail_after", "sleep"]
 
 Lock = anyio.Lock
 #: Guards the rate limiter's state; never held across an await, so a plain lock serves
@@ -50,3 +52,9 @@ class Slots:
 
     def release(self) -> None:
         self._sem.release()
+
+
+def fail_after(seconds: float | None) -> contextlib.AbstractContextManager[Any]:
+    """A scope that cancels what runs in it after ``seconds`` (``None``: never) and raises
+    ``TimeoutError``: the attempt deadline, enforced on asyncio and trio alike."""
+    return anyio.fail_after(seconds)

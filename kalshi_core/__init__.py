@@ -17,6 +17,7 @@ from kalshi_core.policy.pagination import Paginator
 from kalshi_core.wire import environments
 from kalshi_core.wire.call import Call
 from kalshi_core.wire.credentials import Credentials, Signer, sign_request
+from kalshi_core.wire.raw import RawResponse
 from kalshi_core.wire.schema import Operation
 from kalshi_core.wire.values import Request, Response
 
@@ -25,6 +26,7 @@ __all__ = [
     "Credentials",
     "Operation",
     "Paginator",
+    "RawResponse",
     "Request",
     "Response",
     "Signer",

@@ -1,16 +1,24 @@
 """The exceptions of the SDK: one base class, and nothing a user must catch from elsewhere.
 
 ``KalshiError``
+    ``ConfigurationError`` (also a ``ValueError``): a client option, an environment variable or
+        a credential was refused (``CredentialsError``; ``ConfigurationTypeError`` is also a
+        ``TypeError``); messages never echo key material.
+    ``ClientClosedError`` (also a ``RuntimeError``): a call on a closed client.
     ``ValidationError``: an argument was refused before anything was sent (names the field).
     ``APIStatusError``: the server answered an error status; one subclass per status family:
         ``BadRequestError`` (400), ``AuthenticationError`` (401; refined into
         ``InvalidSignatureError``, ``UnknownApiKeyError`` and ``TimestampExpiredError``),
         ``PermissionDeniedError`` (403), ``NotFoundError`` (404), ``ConflictError`` (409;
-        ``OrderAlreadyExistsError``), ``RateLimitError`` (429), ``InternalServerError`` (500
-        and other 5xx) and ``ServiceUnavailableError`` (502, 503, 504).
+        ``OrderAlreadyExistsError``, ``TradingPausedError``, ``MarketClosedError``,
+        ``FillOrKillError``), ``DeprecatedEndpointError`` (410 ``deprecated_v1_order_endpoint``),
+        ``RateLimitError`` (429), ``InternalServerError`` (500 and other 5xx) and
+        ``ServiceUnavailableError`` (502, 503, 504).
     ``TransportError``: the request did not complete: ``ConnectError`` (never reached the
         server), ``ConnectionClosedError`` (cut off after it was sent, so it may have been
-        processed) and ``APITimeoutError`` (``phase`` says connect, read, write or pool).
+        processed), ``APITimeoutError`` (``phase`` says connect, read, write, pool or
+        deadline), ``TLSError`` (a certificate or TLS handshake refused: permanent, never
+        retried) and ``ResponseTooLargeError`` (the answer exceeded ``max_response_bytes``).
     ``DecodeError``: the body is not what the spec promises (not JSON, wrong shape).
     ``PaginationError``: a server cursor would make a paginator loop.
     ``PartialBatchError``: a batch of a split send failed after others went through.
@@ -29,14 +37,24 @@ __all__ = [
     "APIStatusError",
     "AuthenticationError",
     "ConnectionClosedError",
+    "DeprecatedEndpointError",
+    "FillOrKillError",
+    "MarketClosedError",
+    "TradingPausedError",
     "InvalidSignatureError",
     "OrderAlreadyExistsError",
     "TimestampExpiredError",
     "UnknownApiKeyError",
     "BadRequestError",
     "ConflictError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConfigurationTypeError",
     "ConnectError",
+    "CredentialsError",
     "DecodeError",
+    "ResponseTooLargeError",
+    "TLSError",
     "InternalServerError",
     "KalshiError",
     "NotFoundError",
@@ -71,6 +89,24 @@ def _rebuild(cls: type[KalshiError], args: tuple[Any, ...], state: dict[str, Any
     Exception.__init__(exc, *args)
     exc.__dict__.update(state)
     return exc
+
+
+class ConfigurationError(KalshiError, ValueError):
+    """A client option, an environment variable or a base URL was refused (also a
+    ``ValueError``, which is what such errors were before)."""
+
+
+class ConfigurationTypeError(ConfigurationError, TypeError):
+    """An option of the wrong type (also a ``TypeError``)."""
+
+
+class CredentialsError(ConfigurationError):
+    """A key id or private key was refused. The message says what was wrong with it and never
+    contains the key (nor a "path" that may be key material pasted in the wrong place)."""
+
+
+class ClientClosedError(KalshiError, RuntimeError):
+    """A call on a client that was closed (also a ``RuntimeError``)."""
 
 
 class ValidationError(KalshiError, ValueError):
@@ -184,6 +220,46 @@ class OrderAlreadyExistsError(ConflictError):
     """
 
 
+class TradingPausedError(ConflictError):
+    """409 ``trading_is_paused`` (the market or the exchange's trading is paused: no new orders
+    or amends, cancels allowed) or ``exchange_is_paused`` (the whole exchange is paused: cancels
+    are refused too). Not retried: wait for the pause to end (``GetExchangeStatus``)."""
+
+
+class MarketClosedError(ConflictError):
+    """409 ``market_closed``: the market is past its ``close_time`` (or settled); every order
+    operation on it is refused, cancels included, and its resting orders were canceled."""
+
+
+class FillOrKillError(ConflictError):
+    """409 ``fill_or_kill_insufficient_resting_volume``: the book could not fill the whole
+    fill-or-kill order; nothing was placed."""
+
+
+class DeprecatedEndpointError(APIStatusError):
+    """410 ``deprecated_v1_order_endpoint``: Kalshi no longer serves this V1 order write
+    (``/portfolio/orders`` create, amend, decrease, cancel, batches) since June 2026.
+    ``replacement`` names the V2 method to call instead (``create_order_v2``...)."""
+
+    operation: str | None = None
+    replacement: str | None = None
+
+    def _use_instead(self, operation: str, replacement: str | None) -> None:
+        """Name the method that was called and its V2 replacement in the message."""
+        self.operation = operation
+        self.replacement = replacement
+        self.args = (self._describe(),)
+
+    def _describe(self) -> str:
+        text = super()._describe()
+        if self.replacement:
+            text += (
+                f". {self.operation} is a V1 order write Kalshi has turned off: "
+                f"use {self.replacement} instead"
+            )
+        return text
+
+
 class RateLimitError(APIStatusError):
     """429: too many requests for the account's rate-limit budget."""
 
@@ -215,6 +291,14 @@ _AUTH_BY_REASON: Mapping[str, type[AuthenticationError]] = {
     "header_timestamp_expired": TimestampExpiredError,
 }
 
+_CONFLICT_BY_CODE: Mapping[str, type[ConflictError]] = {
+    "order_already_exists": OrderAlreadyExistsError,
+    "trading_is_paused": TradingPausedError,
+    "exchange_is_paused": TradingPausedError,
+    "market_closed": MarketClosedError,
+    "fill_or_kill_insufficient_resting_volume": FillOrKillError,
+}
+
 _HINTS: Mapping[type[APIStatusError], str] = {
     InvalidSignatureError: (
         "the signature does not verify: the private key does not match this key id, or a proxy "
@@ -239,8 +323,10 @@ def status_error_class(
         return _AUTH_BY_REASON.get(code or "") or _AUTH_BY_REASON.get(
             details or "", AuthenticationError
         )
-    if status == 409 and code == "order_already_exists":
-        return OrderAlreadyExistsError
+    if status == 409 and code is not None and code in _CONFLICT_BY_CODE:
+        return _CONFLICT_BY_CODE[code]
+    if status == 410 and code == "deprecated_v1_order_endpoint":
+        return DeprecatedEndpointError
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     return InternalServerError if status >= 500 else APIStatusError
@@ -274,13 +360,37 @@ class ConnectionClosedError(TransportError):
 class APITimeoutError(TransportError, TimeoutError):
     """A connect, read, write or pool timeout elapsed (also a builtin ``TimeoutError``).
 
-    ``phase`` is ``"connect"``, ``"read"``, ``"write"`` or ``"pool"``; after a read or write
+    ``phase`` is ``"connect"``, ``"read"``, ``"write"``, ``"pool"`` or ``"deadline"`` (the
+    attempt's or the call's total deadline passed, however the server paced its bytes); after a
+    read, write or deadline
     timeout the exchange may have processed the request.
     """
 
     def __init__(self, message: str, *, method: str, path: str, phase: str = "read") -> None:
         super().__init__(message, method=method, path=path)
         self.phase = phase
+
+
+class TLSError(ConnectError):
+    """The TLS handshake was refused: the certificate does not verify (unknown issuer, expired,
+    wrong host name) or the server does not speak TLS. Permanent: never retried."""
+
+
+class ResponseTooLargeError(TransportError):
+    """The answer is larger than ``max_response_bytes`` (announced by ``Content-Length``, or
+    counted while reading, compressed or decompressed). The client stopped reading at once and
+    closed the connection; the request is not retried.
+
+    ``limit`` is the cap in bytes; ``encoded`` says whether the compressed (on the wire) or the
+    decompressed size crossed it.
+    """
+
+    def __init__(
+        self, message: str, *, method: str, path: str, limit: int, encoded: bool = False
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.limit = limit
+        self.encoded = encoded
 
 
 class DecodeError(KalshiError):

@@ -3,15 +3,17 @@ default HTTP transport."""
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 import time
+from typing import Any
 
 import httpx
 
 from kalshi_sync._transport import H11Transport
 
-__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "sleep"]
+__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "fail_after", "sleep"]
 
 Lock = threading.Lock
 #: Guards the rate limiter's state across threads.
@@ -45,3 +47,9 @@ class Slots:
 def default_transport(limits: httpx.Limits, verify: ssl.SSLContext) -> httpx.BaseTransport:
     """The lean h11 pool (``H11Transport``): a quarter less CPU per call than httpcore's."""
     return H11Transport(limits=limits, verify=verify)
+
+
+def fail_after(seconds: float | None) -> contextlib.AbstractContextManager[Any]:
+    """The sync driver cannot cancel a blocking call: its deadline is enforced by the transport
+    (every socket wait clamped to the time left) and between body chunks; this scope is empty."""
+    return contextlib.nullcontext()

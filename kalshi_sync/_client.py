@@ -22,15 +22,21 @@ from typing import Any, TypeVar
 
 import httpx
 
-from kalshi_core import Call, Credentials, Response, Surface
+from kalshi_core import Call, Credentials, Request, Response, Surface
 from kalshi_core.errors import (
     APITimeoutError,
+    ClientClosedError,
+    ConfigurationError,
+    ConfigurationTypeError,
     ConnectError,
     ConnectionClosedError,
+    CredentialsError,
     KalshiError,
+    NotFoundError,
+    TLSError,
     TransportError,
 )
-from kalshi_core.policy.clock import ClockOffset
+from kalshi_core.policy.clock import MAX_OFFSET, ClockOffset
 from kalshi_core.policy.idempotency import Lookup, recovery_after_decode_error
 from kalshi_core.policy.ratelimit import RateLimiter, discovery_calls
 from kalshi_core.policy.retry import (
@@ -43,13 +49,21 @@ from kalshi_core.policy.retry import (
     RetryState,
 )
 from kalshi_core.surface.bound import SyncRunner
+from kalshi_core.wire import raw as _raw
+from kalshi_core.wire.body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader
 from kalshi_core.wire.credentials import PrivateKeyInput
-from kalshi_core.wire.environments import resolve_base_url
+from kalshi_core.wire.environments import base_url_hint, resolve_base_url
 from kalshi_core.wire.values import redacted_headers
 
 from . import _backend
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "Client"]
+__all__ = [
+    "DEFAULT_ATTEMPT_DEADLINE",
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "Client",
+]
 
 T = TypeVar("T")
 
@@ -62,11 +76,22 @@ DEFAULT_LIMITS = httpx.Limits(
     max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0
 )
 
+#: Seconds one attempt may take in all (connect, send, the whole answer), however the server
+#: paces its bytes; the phase timeouts above bound each wait, this bounds their sum.
+DEFAULT_ATTEMPT_DEADLINE = 60.0
+
+#: The request extension the sync transport reads its deadline from (``time.monotonic()``).
+DEADLINE_EXTENSION = "kalshi.deadline"
+
 logger = logging.getLogger("kalshi")
 _DEBUG = logging.DEBUG
 _UNSET: Any = object()
 
 RateLimitSetting = str | RateLimiter | None
+# What one call came to: model, 2xx response, request, latency, attempts, recovered.
+_Outcome = tuple[Any, Response, Request, float, int, bool]
+_NOTHING = Response(status=200)
+_NO_REQUEST = Request(method="GET", url="")
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,11 +108,54 @@ def _limiter_from(setting: RateLimitSetting | bool) -> RateLimiter | None:
         return setting
     if isinstance(setting, str):
         return RateLimiter.for_tier(setting)
-    raise TypeError("rate_limit must be a tier name, a RateLimiter, or None to switch it off")
+    raise ConfigurationTypeError(
+        "rate_limit must be a tier name, a RateLimiter, or None to switch it off"
+    )
+
+
+_TLS_REFUSALS = (
+    "CERTIFICATE_VERIFY_FAILED",
+    "SSLCertVerificationError",
+    "certificate verify failed",
+    "WRONG_VERSION_NUMBER",
+    "TLSV1_ALERT",
+    "SSLV3_ALERT",
+)
+
+
+def _tls_refused(exc: BaseException) -> bool:
+    """Whether a connect failure is a TLS refusal (a certificate that does not verify, a
+    server that does not speak TLS): permanent, so never retried."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        text = f"{type(seen).__name__}: {seen}"
+        if any(marker in text for marker in _TLS_REFUSALS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _deadline_timeout(method: str, path: str, seconds: float | None) -> APITimeoutError:
+    within = f" of {seconds:g} s" if seconds is not None else ""
+    return APITimeoutError(
+        f"the deadline{within} passed before the answer was complete",
+        method=method,
+        path=path,
+        phase="deadline",
+    )
+
+
+def _foreign(exc: BaseException, method: str, path: str) -> TransportError:
+    """Any other exception from httpx or a user's transport, as ours (not retried)."""
+    return TransportError(f"{type(exc).__name__}: {exc}", method=method, path=path)
 
 
 def _failure(
-    exc: httpx.TransportError, method: str, path: str
+    exc: httpx.TransportError, method: str, path: str, deadline: float | None = None
 ) -> tuple[Failure | None, KalshiError]:
     """The core's name for a transport failure, and the SDK exception that reports it."""
     name = type(exc).__name__
@@ -98,9 +166,15 @@ def _failure(
             httpx.WriteTimeout: "write",
             httpx.PoolTimeout: "pool",
         }.get(type(exc), "read")
+        if deadline is not None and time.monotonic() >= deadline - 0.005:
+            phase = "deadline"
         error = APITimeoutError(f"{phase} timeout ({name})", method=method, path=path, phase=phase)
         return (Failure.NOT_SENT if phase in ("connect", "pool") else Failure.TIMEOUT), error
     if isinstance(exc, httpx.ConnectError):
+        if _tls_refused(exc):
+            return None, TLSError(
+                f"TLS refused ({name}: {exc}); not retried", method=method, path=path
+            )
         return Failure.NOT_SENT, ConnectError(
             f"connection failed ({name}: {exc})", method=method, path=path
         )
@@ -109,6 +183,26 @@ def _failure(
             f"connection closed ({name}: {exc})", method=method, path=path
         )
     return None, TransportError(f"{name}: {exc}", method=method, path=path)
+
+
+def _check_cap(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationTypeError("max_response_bytes must be an int (bytes) or None")
+    if value < 1:
+        raise ConfigurationError("max_response_bytes must be at least 1")
+    return value
+
+
+def _check_seconds(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationTypeError(f"{name} must be a number of seconds or None")
+    if not value > 0 or value != value or value == float("inf"):
+        raise ConfigurationError(f"{name} must be a finite number of seconds > 0")
+    return float(value)
 
 
 class Client(Surface, SyncRunner):
@@ -126,6 +220,14 @@ class Client(Surface, SyncRunner):
     (called with an ``Attempt`` after every attempt) and ``clock`` (Unix seconds for
     signatures; tests pin it). ``with_options`` returns a copy with other options that shares
     the connection pool, the limiter and the clock correction.
+
+    Bounds that hold against any server (``docs/security.md``): ``max_response_bytes`` caps an
+    answer, compressed and decompressed (``ResponseTooLargeError``; ``None`` lifts the cap);
+    ``attempt_deadline`` bounds one attempt in all, however slowly the server sends its bytes,
+    and ``call_deadline`` (off by default) a whole call across its retries (both raise
+    ``APITimeoutError`` with ``phase="deadline"``); ``max_clock_offset`` is the largest
+    correction the signing clock takes from a server's ``Date`` header. Redirects are never
+    followed, whatever ``http_client`` says: signed headers go to ``base_url`` only.
     """
 
     def __init__(
@@ -146,15 +248,23 @@ class Client(Surface, SyncRunner):
         rate_limit: RateLimitSetting = "basic",
         on_attempt: Callable[[Attempt], None] | None = None,
         clock: Callable[[], float] = time.time,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        attempt_deadline: float | None = DEFAULT_ATTEMPT_DEADLINE,
+        call_deadline: float | None = None,
+        max_clock_offset: float = MAX_OFFSET,
     ) -> None:
         self._owns_http = False
         self._closed = True
+        self._max_response_bytes = _check_cap(max_response_bytes)
+        self._attempt_deadline = _check_seconds("attempt_deadline", attempt_deadline)
+        self._call_deadline = _check_seconds("call_deadline", call_deadline)
         if credentials is None and (key_id is not None or private_key is not None):
             if key_id is None or private_key is None:
-                raise ValueError("pass both key_id and private_key, or neither")
+                raise CredentialsError("pass both key_id and private_key, or neither")
             credentials = Credentials(key_id, private_key, password=private_key_password)
         self._credentials = credentials
         self.base_url = resolve_base_url(base_url, env)
+        self._base_hint = base_url_hint(self.base_url)
         self._timeout = timeout
         policy = retry or RetryPolicy()
         if max_retries is not None:
@@ -162,7 +272,7 @@ class Client(Surface, SyncRunner):
         self._retry = policy
         self._limiter = _limiter_from(rate_limit)
         self._limit_lock = _backend.ThreadLock()
-        self._offset = ClockOffset()
+        self._offset = ClockOffset(max_offset=max_clock_offset)
         self._on_attempt = on_attempt
         self._clock = clock
         self._parent: Client | None = None
@@ -174,19 +284,41 @@ class Client(Surface, SyncRunner):
             )
             self._owns_http = True
         elif transport is not None:
-            raise ValueError("pass http_client or transport, not both")
+            raise ConfigurationError("pass http_client or transport, not both")
+        elif not isinstance(http_client, httpx.Client):
+            raise ConfigurationTypeError(
+                f"http_client must be an httpx.Client, not {type(http_client).__name__}"
+            )
         self._http = http_client
         # Requests in flight never outnumber the pool's connections (see _backend.Slots).
         self._slots = _backend.Slots(limits.max_connections or 100)
         self._closed = False
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Client:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, public: bool = False, **kwargs: Any
+    ) -> Client:
         """A client configured from ``KALSHI_API_KEY_ID``, ``KALSHI_PRIVATE_KEY_PATH`` or
-        ``KALSHI_PRIVATE_KEY`` (PEM text), ``KALSHI_PRIVATE_KEY_PASSWORD``, and
-        ``KALSHI_BASE_URL`` or ``KALSHI_ENV``. Keyword arguments override the environment."""
+        ``KALSHI_PRIVATE_KEY`` (PEM text, ``\\n``-escaped newlines accepted),
+        ``KALSHI_PRIVATE_KEY_PASSWORD``, and ``KALSHI_BASE_URL`` or ``KALSHI_ENV``. Keyword
+        arguments override the environment.
+
+        Without a key id in the environment it raises ``CredentialsError`` naming the
+        variables, rather than building a client whose first private call fails; pass
+        ``public=True`` for a client of public endpoints only (credentials are then ignored).
+        """
         env = os.environ if environ is None else environ
-        kwargs.setdefault("credentials", Credentials.from_env(env))
+        if public:
+            kwargs.setdefault("credentials", None)
+        elif "credentials" not in kwargs and "key_id" not in kwargs:
+            found = Credentials.from_env(env)
+            if found is None:
+                raise CredentialsError(
+                    "no credentials in the environment: set KALSHI_API_KEY_ID and "
+                    "KALSHI_PRIVATE_KEY_PATH (or KALSHI_PRIVATE_KEY with the PEM text), or call "
+                    "from_env(public=True) for public endpoints only"
+                )
+            kwargs["credentials"] = found
         kwargs.setdefault("base_url", env.get("KALSHI_BASE_URL") or None)
         kwargs.setdefault("env", env.get("KALSHI_ENV") or None)
         return cls(**kwargs)
@@ -199,6 +331,9 @@ class Client(Surface, SyncRunner):
         retry: RetryPolicy | None = None,
         rate_limit: RateLimitSetting = _UNSET,
         on_attempt: Callable[[Attempt], None] | None = _UNSET,
+        max_response_bytes: int | None = _UNSET,
+        attempt_deadline: float | None = _UNSET,
+        call_deadline: float | None = _UNSET,
     ) -> Client:
         """A cheap copy with other per-call options, sharing this client's connection pool,
         rate limiter and clock correction (``client.with_options(timeout=2).get_fills()``).
@@ -219,6 +354,12 @@ class Client(Surface, SyncRunner):
             new._limiter = _limiter_from(rate_limit)
         if on_attempt is not _UNSET:
             new._on_attempt = on_attempt
+        if max_response_bytes is not _UNSET:
+            new._max_response_bytes = _check_cap(max_response_bytes)
+        if attempt_deadline is not _UNSET:
+            new._attempt_deadline = _check_seconds("attempt_deadline", attempt_deadline)
+        if call_deadline is not _UNSET:
+            new._call_deadline = _check_seconds("call_deadline", call_deadline)
         return new
 
     @property
@@ -263,12 +404,35 @@ class Client(Surface, SyncRunner):
     def __reduce__(self) -> Any:
         raise TypeError(f"{type(self).__name__} holds credentials and sockets; cannot be pickled")
 
+    @property
+    def with_raw_response(self) -> _raw.SyncRawView:
+        """Every operation, answering a ``RawResponse`` (status, headers, request id, body,
+        elapsed time, attempts, and the parsed model as ``.parsed``) instead of the model:
+        ``raw = client.with_raw_response.get_exchange_status()``. Per-call options
+        apply as usual (``client.with_options(timeout=2).with_raw_response...``)."""
+        return _raw.SyncRawView(self)
+
     def _run(self, call: Call[T]) -> T:
         """Send ``call`` until it succeeds or the retry policy gives up; parse the answer."""
+        result: T = (self._drive(call))[0]
+        return result
+
+    def _run_raw(self, call: Call[T]) -> _raw.RawResponse[T]:
+        """``_run``, answering the ``RawResponse`` of the attempt that succeeded."""
+        result, response, request, latency, attempts, recovered = self._drive(call)
+        return _raw.RawResponse(response, request, result, latency, attempts, recovered)
+
+    def _drive(self, call: Call[T]) -> _Outcome:
+        """The loop behind ``_run``: the model, the 2xx response and request it came from, the
+        latency of that attempt, the number of attempts, and whether it was recovered (then
+        the response is the recovery lookup's last)."""
+        if self._closed or (self._parent is not None and self._parent._closed):
+            raise ClientClosedError(f"{type(self).__name__} is closed")
         limiter = self._limiter
         offset = self._offset
         state: RetryState | None = None
         attempt = 0
+        call_end = None if self._call_deadline is None else time.monotonic() + self._call_deadline
         while True:
             if limiter is not None:
                 with self._limit_lock:
@@ -279,6 +443,14 @@ class Client(Surface, SyncRunner):
             response: Response | None = None
             failure: Failure | None = None
             error: KalshiError | None = None
+            budget = self._attempt_deadline
+            if call_end is not None:
+                left = call_end - time.monotonic()
+                if left <= 0.0:
+                    exc = _deadline_timeout(call.operation.method, call.path, self._call_deadline)
+                    exc.attempts = attempt - 1
+                    raise exc
+                budget = left if budget is None else min(budget, left)
             slots = self._slots
             if not slots.try_acquire():
                 slots.acquire()
@@ -287,22 +459,31 @@ class Client(Surface, SyncRunner):
                 signed_at = offset.now(self._clock())
                 request = call.to_request(self.base_url, self._credentials, signed_at)
                 started = time.monotonic()
+                deadline = None if budget is None else started + budget
                 try:
-                    answer = self._http.request(
-                        request.method,
-                        request.url,
-                        headers=request.headers,
-                        content=request.body or None,
-                        timeout=self._timeout,
-                    )
+                    with _backend.fail_after(budget):
+                        response = self._exchange(request, call.path, deadline)
+                except KalshiError as exc:
+                    exc.attempts = attempt
+                    raise
                 except httpx.TransportError as exc:
-                    failure, error = _failure(exc, request.method, call.path)
-                else:
-                    response = Response(
-                        status=answer.status_code,
-                        headers=tuple(answer.headers.multi_items()),
-                        body=answer.content,
+                    failure, error = _failure(exc, request.method, call.path, deadline)
+                except TimeoutError:
+                    failure, error = (
+                        Failure.TIMEOUT,
+                        _deadline_timeout(request.method, call.path, budget),
                     )
+                except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+                    error = _foreign(exc, request.method, call.path)
+                except RuntimeError as exc:
+                    if self._http.is_closed:
+                        raise ClientClosedError(
+                            f"{type(self).__name__}'s HTTP client is closed"
+                        ) from None
+                    error = _foreign(exc, request.method, call.path)
+                except (OSError, ValueError) as exc:  # a user's transport let a socket error out
+                    error = _foreign(exc, request.method, call.path)
+                else:
                     if not offset.sampled:
                         offset.observe(response.header("date"), self._clock())
                 latency = time.monotonic() - started
@@ -320,14 +501,12 @@ class Client(Surface, SyncRunner):
                     unreadable = recovery_after_decode_error(call, exc, first)
                     if unreadable is None:
                         raise
-                    recovered: T = self._recover_or_raise(unreadable, exc)
-                    return recovered
+                    return self._recover_or_raise(unreadable, exc, attempt)
                 if state is not None:
                     repair = state.after_success(result)
                     if repair is not None:
-                        repaired: T = self._recover(repair.lookup)
-                        return repaired
-                return result
+                        return self._recover(repair.lookup, attempt)
+                return result, response, request, latency, attempt, False
             if state is None:
                 state = self._retry.start(call, signed_at, offset)
             if response is not None:
@@ -336,6 +515,12 @@ class Client(Surface, SyncRunner):
                 decision = state.next(failure, self._clock())
             else:
                 decision = GIVE_UP
+            if (
+                isinstance(decision, Resend)
+                and call_end is not None
+                and time.monotonic() + decision.delay >= call_end
+            ):
+                decision = GIVE_UP  # the call's deadline would pass before the resend
             if limiter is not None and response is not None and response.status == 429:
                 with self._limit_lock:
                     limiter.penalize(call, time.monotonic())
@@ -350,28 +535,85 @@ class Client(Surface, SyncRunner):
                     request.method,
                     call.path,
                 )
-                looked_up: T = self._recover(decision.lookup)
-                return looked_up
+                return self._recover(decision.lookup, attempt)
             if response is not None:
                 try:
                     call.parse(response)
                 except KalshiError as exc:
                     exc.attempts = attempt
+                    if isinstance(exc, NotFoundError) and self._base_hint:
+                        exc.args = (f"{exc.args[0]}. Hint: {self._base_hint}",)
                     raise
             assert error is not None
             error.attempts = attempt
             raise error
 
-    def _recover(self, lookup: Lookup[T]) -> T:
-        """Run a recovery lookup's calls and return the answer it synthesises."""
-        while (lookup_call := lookup.next_call()) is not None:
-            lookup.feed(self._run(lookup_call))
-        return lookup.result()
+    def _exchange(self, request: Request, path: str, deadline: float | None) -> Response:
+        """Send ``request`` (never following a redirect) and read its answer under the size
+        cap, checking ``deadline`` (``time.monotonic()``) between chunks."""
+        extensions: dict[str, Any] = {}
+        timeout: Any = self._timeout
+        if deadline is not None:
+            extensions[DEADLINE_EXTENSION] = deadline
+        outgoing = self._http.build_request(
+            request.method,
+            request.url,
+            headers=(*request.headers, ("Accept-Encoding", ACCEPT_ENCODING)),
+            content=request.body or None,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        wire_path = outgoing.url.raw_path.partition(b"?")[0]
+        if wire_path != request.path.encode("utf-8"):
+            raise ConfigurationError(
+                f"the URL would go out with the path {wire_path.decode('ascii', 'replace')!r} "
+                f"but was signed for {request.path!r}; check base_url for dot segments or "
+                "characters that need encoding"
+            )
+        answer = self._http.send(outgoing, stream=True, follow_redirects=False)
+        try:
+            headers = answer.headers
+            # A transport that answered with the body in memory (httpx.MockTransport) has had
+            # it read, and decoded, already.
+            in_memory = answer.is_stream_consumed
+            reader = BodyReader(
+                limit=self._max_response_bytes,
+                method=request.method,
+                path=path,
+                content_encoding=None if in_memory else headers.get("content-encoding"),
+                content_length=None if in_memory else headers.get("content-length"),
+                status=answer.status_code,
+            )
+            if in_memory:
+                reader.feed(answer.content)
+            else:
+                for chunk in answer.iter_raw():
+                    reader.feed(chunk)
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise TimeoutError
+            body = reader.finish()
+        finally:
+            answer.close()
+        return Response(status=answer.status_code, headers=tuple(headers.multi_items()), body=body)
 
-    def _recover_or_raise(self, lookup: Lookup[T], error: KalshiError) -> T:
+    def _recover(self, lookup: Lookup[T], attempts: int) -> _Outcome:
+        """Run a recovery lookup's calls; the answer it synthesises, with the last lookup
+        call's response (``attempts`` are those of the call being recovered)."""
+        last: _Outcome | None = None
+        while (lookup_call := lookup.next_call()) is not None:
+            last = self._drive(lookup_call)
+            lookup.feed(last[0])
+        result = lookup.result()
+        if last is None:  # a lookup that needed no call: nothing came over the wire
+            return result, _NOTHING, _NO_REQUEST, 0.0, attempts, True
+        return result, last[1], last[2], last[3], attempts, True
+
+    def _recover_or_raise(
+        self, lookup: Lookup[T], error: KalshiError, attempts: int
+    ) -> _Outcome:
         """``_recover``, raising ``error`` instead if the lookup fails or finds nothing."""
         try:
-            return self._recover(lookup)
+            return self._recover(lookup, attempts)
         except KalshiError:
             raise error from None
 

@@ -38,6 +38,24 @@ _READ_SIZE = 65536
 Origin = tuple[bytes, str, int]
 
 
+#: A request extension: the ``time.monotonic()`` instant by which the whole exchange (connect,
+#: send, the answer's head and body) must be over, however the server paces its bytes. Every
+#: socket wait is clamped to the time left; past it, ``httpx.ReadTimeout`` (or
+#: ``ConnectTimeout``/``WriteTimeout``) is raised. The sync client sets it from its
+#: ``attempt_deadline`` (a blocking socket has no other way to bound a trickling server).
+DEADLINE_EXTENSION = "kalshi.deadline"
+
+
+def _clamp(timeout: float | None, deadline: float | None) -> float | None:
+    """``timeout`` shortened to the time left before ``deadline``; ``TimeoutError`` if none is."""
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0.0:
+        raise TimeoutError
+    return left if timeout is None else min(timeout, left)
+
+
 class _StaleConnectionError(Exception):
     """The server closed the connection before a byte of the answer arrived."""
 
@@ -75,10 +93,17 @@ class _ResponseStream(httpx.SyncByteStream):
     """The response body; the connection goes back to the pool after ``EndOfMessage`` (or is
     closed when the body is abandoned half-read)."""
 
-    def __init__(self, transport: H11Transport, conn: _Connection, read_timeout: float | None):
+    def __init__(
+        self,
+        transport: H11Transport,
+        conn: _Connection,
+        read_timeout: float | None,
+        deadline: float | None = None,
+    ):
         self._transport = transport
         self._conn: _Connection | None = conn
         self._read_timeout = read_timeout
+        self._deadline = deadline
 
     def __iter__(self) -> Iterator[bytes]:
         conn = self._conn
@@ -86,7 +111,7 @@ class _ResponseStream(httpx.SyncByteStream):
             return
         try:
             while True:
-                event = self._transport._next_event(conn, self._read_timeout)
+                event = self._transport._next_event(conn, self._read_timeout, self._deadline)
                 if type(event) is h11.Data:
                     yield bytes(event.data)
                 elif type(event) is h11.EndOfMessage:
@@ -149,14 +174,22 @@ class H11Transport(httpx.BaseTransport):
         port = url.port or (443 if scheme == b"https" else 80)
         origin: Origin = (scheme, url.host, port)
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        pool_timeout = timeouts.get("pool")
+        deadline: float | None = request.extensions.get(DEADLINE_EXTENSION)
+        try:
+            pool_timeout = _clamp(timeouts.get("pool"), deadline)
+        except TimeoutError:
+            raise httpx.PoolTimeout("the deadline passed before a connection slot freed") from None
         if not self._slots.acquire(timeout=pool_timeout):
             raise httpx.PoolTimeout("no connection slot became free in time")
         try:
             body = request.content if isinstance(request.stream, httpx.ByteStream) else None
-            conn = self._connection(origin, timeouts.get("connect"))
             try:
-                return self._exchange(conn, request, body, timeouts)
+                connect_timeout = _clamp(timeouts.get("connect"), deadline)
+            except TimeoutError:
+                raise httpx.ConnectTimeout("the deadline passed before connecting") from None
+            conn = self._connection(origin, connect_timeout)
+            try:
+                return self._exchange(conn, request, body, timeouts, deadline)
             except _StaleConnectionError:
                 conn.close()
                 raise httpx.RemoteProtocolError(
@@ -257,6 +290,7 @@ class H11Transport(httpx.BaseTransport):
         request: httpx.Request,
         body: bytes | None,
         timeouts: dict[str, float | None],
+        deadline: float | None = None,
     ) -> httpx.Response:
         state = conn.h11
         head = h11.Request(
@@ -271,30 +305,34 @@ class H11Transport(httpx.BaseTransport):
                 if body:
                     data += state.send(h11.Data(data=body)) or b""
                 data += state.send(h11.EndOfMessage()) or b""
-                self._send(conn, data, write_timeout)
+                self._send(conn, data, write_timeout, deadline)
             else:
-                self._send(conn, state.send(head) or b"", write_timeout)
+                self._send(conn, state.send(head) or b"", write_timeout, deadline)
                 for chunk in request.stream:  # type: ignore[union-attr]
-                    self._send(conn, state.send(h11.Data(data=chunk)) or b"", write_timeout)
-                self._send(conn, state.send(h11.EndOfMessage()) or b"", write_timeout)
+                    self._send(
+                        conn, state.send(h11.Data(data=chunk)) or b"", write_timeout, deadline
+                    )
+                self._send(conn, state.send(h11.EndOfMessage()) or b"", write_timeout, deadline)
         except h11.LocalProtocolError as exc:
             raise httpx.LocalProtocolError(str(exc)) from None
         read_timeout = timeouts.get("read")
         while True:
-            event = self._next_event(conn, read_timeout, first=True)
+            event = self._next_event(conn, read_timeout, deadline, first=True)
             if type(event) is h11.Response:
                 break
             # 1xx informational answers are skipped.
         return httpx.Response(
             status_code=event.status_code,
             headers=event.headers.raw_items(),
-            stream=_ResponseStream(self, conn, read_timeout),
+            stream=_ResponseStream(self, conn, read_timeout, deadline),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": event.reason},
         )
 
-    def _send(self, conn: _Connection, data: bytes, timeout: float | None) -> None:
+    def _send(
+        self, conn: _Connection, data: bytes, timeout: float | None, deadline: float | None
+    ) -> None:
         try:
-            conn.sock.settimeout(timeout)
+            conn.sock.settimeout(_clamp(timeout, deadline))
             conn.sock.sendall(data)
         except TimeoutError:
             raise httpx.WriteTimeout("sending the request timed out") from None
@@ -302,7 +340,14 @@ class H11Transport(httpx.BaseTransport):
             # Nothing was answered: the server had closed the connection.
             raise _StaleConnectionError from None
 
-    def _next_event(self, conn: _Connection, timeout: float | None, *, first: bool = False) -> Any:
+    def _next_event(
+        self,
+        conn: _Connection,
+        timeout: float | None,
+        deadline: float | None = None,
+        *,
+        first: bool = False,
+    ) -> Any:
         """The next h11 event, reading as needed. With ``first`` (waiting for the answer's
         head), a connection closed before a single byte of answer raises
         ``_StaleConnectionError``."""
@@ -323,7 +368,9 @@ class H11Transport(httpx.BaseTransport):
                     raise httpx.RemoteProtocolError("the server closed the connection")
                 return event
             try:
-                if not timeout_set:
+                if deadline is not None:
+                    conn.sock.settimeout(_clamp(timeout, deadline))
+                elif not timeout_set:
                     conn.sock.settimeout(timeout)
                     timeout_set = True
                 data = conn.sock.recv(_READ_SIZE)

@@ -2,12 +2,14 @@
 
 It registers one user with the balance you choose and either your public key (``--public-key``,
 with ``--key-id``) or a freshly generated RSA key whose private PEM it writes to ``--key-out``
-(mode 0600; never printed). It prints the base URL and the key id, then serves until Ctrl-C.
+(mode 0600, also when the file existed; never through a symlink; never printed). It prints the
+base URL and the key id, then serves until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from kalshi_testing import FakeExchange, LoopbackServer
 
-__all__ = ["main"]
+__all__ = ["main", "write_private_key"]
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -50,6 +52,28 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
+def write_private_key(path: Path, pem: bytes) -> None:
+    """Write ``pem`` to ``path`` with mode 0600, never through a symlink.
+
+    A symlink at ``path`` is refused (``O_NOFOLLOW``: writing through it would put the key
+    wherever the link points); an existing file is truncated and its mode tightened to 0600
+    before the key is written (``O_CREAT``'s mode applies to new files only).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    if path.is_symlink():
+        raise OSError(errno.ELOOP, "refusing to write a private key through a symlink")
+    fd = os.open(path, flags, 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fd = -1
+            fh.write(pem)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m kalshi_testing") -> int:
     args = _parser(prog).parse_args(argv)
     skew = args.clock_skew
@@ -59,9 +83,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m kalshi_testing") 
     public = args.public_key.read_bytes() if args.public_key else None
     key = exchange.add_user(balance=Decimal(args.balance), public_key=public, key_id=args.key_id)
     if key.private_key_pem is not None:
-        fd = os.open(args.key_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.private_key_pem)
+        try:
+            write_private_key(args.key_out, key.private_key_pem)
+        except OSError as exc:
+            print(f"cannot write the key to {args.key_out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     server = LoopbackServer(
         exchange, host=args.host, port=args.port, clock=lambda: time.time() + skew
     ).start()

@@ -36,12 +36,14 @@ import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import attrs
 
 from kalshi_testing._book import Book
-from kalshi_testing._errors import FakeError
+from kalshi_testing._errors import FakeError, invalid_order
+from kalshi_testing._fees import CENT as _CENT
+from kalshi_testing._fees import FeeSchedule, FillFee, fill_fee
 from kalshi_testing._state import (
     Account,
     CashMovement,
@@ -137,6 +139,15 @@ class Engine:
         self.subaccount_transfers: list[SubaccountTransfer] = []
         self.intra_transfers: list[IntraTransfer] = []
         self.fees_collected = ZERO
+        #: Fee schedules by series ticker, and event overrides by event ticker.
+        self.series: dict[str, FeeSchedule] = {}
+        self.event_fees: dict[str, FeeSchedule] = {}
+        #: The precision balances are kept to ($0.01; $0.0001 for direct members).
+        self.balance_precision = _CENT
+        #: An exchange-wide trading pause (maintenance): no new orders or amends.
+        self.trading_paused = False
+        #: An exchange pause: no order operation at all, cancels included.
+        self.exchange_paused = False
         self._flows: dict[tuple[str, int], defaultdict[str, Decimal]] = {}
         self._expiring: set[str] = set()
         self._sequence = itertools.count(1)
@@ -166,12 +177,34 @@ class Engine:
         return market
 
     def _tradable(self, ticker: str) -> Market:
-        market = self.market(ticker)
-        if market.status == "settled":
-            raise FakeError(400, "market_closed", f"market {ticker} is settled")
-        if market.status == "paused":
-            raise FakeError(503, "trading_is_paused", f"trading is paused on {ticker}")
+        """The market, if it takes new orders and amends now (else the 409 Kalshi answers)."""
+        market = self.cancellable(ticker)
+        if market.status == "paused" or self.trading_paused:
+            raise FakeError(409, "trading_is_paused", "trading is paused", ticker)
         return market
+
+    def cancellable(self, ticker: str) -> Market:
+        """The market, if its orders may be canceled or decreased now: not during an exchange
+        pause, not once the market closed."""
+        market = self.market(ticker)
+        if self.exchange_paused:
+            raise FakeError(409, "exchange_is_paused", "exchange is paused")
+        if market.status in ("closed", "settled"):
+            raise FakeError(409, "market_closed", "market closed", ticker)
+        return market
+
+    def schedule(self, market: Market) -> FeeSchedule:
+        """The fee schedule of ``market``: its own rates, else the event override, else the
+        series schedule, else quadratic with multiplier 1."""
+        base = self.event_fees.get(market.event_ticker) or self.series.get(
+            market.series_ticker or ""
+        )
+        base = base or FeeSchedule()
+        if market.taker_fee_rate is None and market.maker_fee_rate is None:
+            return base
+        return attrs.evolve(
+            base, taker_rate=market.taker_fee_rate, maker_rate=market.maker_fee_rate
+        )
 
     def position(self, user_id: str, subaccount: int, ticker: str) -> Position:
         key = (user_id, subaccount, ticker)
@@ -219,7 +252,15 @@ class Engine:
 
     # -- time -------------------------------------------------------------------------------------
     def advance(self, now: float) -> None:
-        """Expire every resting order whose ``expiration_ts`` has passed."""
+        """Close every market whose ``close_time`` has passed (canceling its resting orders),
+        then expire every resting order whose ``expiration_ts`` has passed."""
+        for market in self.markets.values():
+            if (
+                market.close_time is not None
+                and market.close_time <= now
+                and market.status in ("active", "paused")
+            ):
+                self.close(market.ticker, now)
         for order_id in list(self._expiring):
             order = self.orders[order_id]
             if order.expiration_ts is None or order.remaining <= 0:
@@ -240,30 +281,38 @@ class Engine:
         account = self.account(order.user_id, order.subaccount)
         group = self._group_for_new_order(order)
         if order.expiration_ts is not None and order.expiration_ts <= now:
-            raise FakeError(400, "invalid_order", "expiration_time must be in the future")
+            raise invalid_order("expiration_time must be in the future")
         if order.reduce_only:
             if order.time_in_force != "immediate_or_cancel":
-                raise FakeError(
-                    400, "invalid_order", "reduce_only orders must be immediate_or_cancel"
-                )
+                raise invalid_order("reduce_only orders must be immediate_or_cancel")
             held = self.positions.get((order.user_id, order.subaccount, order.ticker))
             cap = ZERO
             if held is not None:
                 cap = held.no_count if order.book_side == "bid" else held.yes_count
             if cap <= 0:
-                raise FakeError(
-                    400, "invalid_order", "reduce_only order would not reduce a position"
-                )
+                raise invalid_order("reduce_only order would not reduce a position")
             order.initial = min(order.initial, cap)
         book = self.books[order.ticker]
         if order.post_only and next(book.crossing(order.book_side, order.price), None):
-            raise FakeError(
-                400, "invalid_order", "post_only order would cross the book", "POST_ONLY_CROSS"
-            )
+            # Kalshi keeps the order, canceled at once, and answers the create with a 400.
+            order.sequence = order.priority = self.seq()
+            order.updated = now
+            order.canceled = order.initial
+            order.closed = "canceled"
+            order.last_update_reason = "PostOnlyCrossCancel"
+            self.orders[order.order_id] = order
+            raise invalid_order("post only cross")
         cost = order.collateral_price * order.initial
-        rate = max(market.taker_fee_rate, market.maker_fee_rate)
-        if cost + fee(rate, order.initial, order.price) > account.cash:
+        if cost + self.schedule(market).ceiling(order.initial, order.price) > account.cash:
             raise FakeError(400, "insufficient_balance", "insufficient balance for this order")
+        kill = order.time_in_force == "fill_or_kill" or max_cost is not None
+        if kill and not self._can_fill(order, max_cost):
+            raise FakeError(
+                409,
+                "fill_or_kill_insufficient_resting_volume",
+                "fill or kill insufficient resting volume",
+                order.ticker,
+            )
         order.sequence = order.priority = self.seq()
         order.updated = now
         self.orders[order.order_id] = order
@@ -272,10 +321,6 @@ class Engine:
         account.cash -= cost
         account.updated = now
         execution = Execution(order)
-        kill = order.time_in_force == "fill_or_kill" or max_cost is not None
-        if kill and not self._can_fill(order, max_cost):
-            self.cancel(order, now)
-            return execution
         self._match(order, market, now, execution, amend=False)
         self._finish(order, now)
         return execution
@@ -297,8 +342,8 @@ class Engine:
         cost = ZERO
         for maker in self.books[order.ticker].crossing(order.book_side, order.price):
             if maker.user_id == order.user_id:
-                if (order.self_trade_prevention_type or "taker_at_cross") == "taker_at_cross":
-                    break
+                # Own orders are not volume this order can take; self-trade prevention acts
+                # while matching (fills before the stand stay).
                 continue
             qty = min(need, maker.remaining)
             cost += qty * _side_price(order, maker.price)
@@ -325,15 +370,23 @@ class Engine:
                 continue
             qty = min(order.remaining, maker.remaining)
             refund = (order.collateral_price - _side_price(order, maker.price)) * qty
-            if fee(market.taker_fee_rate, qty, maker.price) > account.cash + refund:
+            if self._fill_fee(order, True, qty, maker.price, market).total > account.cash + refund:
                 break  # the taker cannot pay the fee: stop here, the rest rests or is canceled
             maker_account = self.account(maker.user_id, maker.subaccount)
-            if fee(market.maker_fee_rate, qty, maker.price) > maker_account.cash:
+            if self._fill_fee(maker, False, qty, maker.price, market).total > maker_account.cash:
                 self.cancel(maker, now)
                 continue
             self._trade(order, maker, qty, market, now, execution, amend=amend)
             if order.remaining <= 0 or order.status != "resting":
                 break
+
+    def _fill_fee(
+        self, order: Order, is_taker: bool, qty: Decimal, price: Decimal, market: Market
+    ) -> FillFee:
+        """What ``order`` pays for a fill of ``qty`` at YES price ``price`` (not yet charged)."""
+        trade_fee = self.schedule(market).trade_fee(is_taker, qty, price)
+        cost = _side_price(order, price) * qty
+        return fill_fee(trade_fee, cost, order.fee_accumulator, self.balance_precision)
 
     def _trade(
         self,
@@ -353,7 +406,9 @@ class Engine:
             account.cash += (order.collateral_price - paid) * qty
             order.filled += qty
             cost = paid * qty
-            charge = fee(market.taker_fee_rate if is_taker else market.maker_fee_rate, qty, price)
+            fill_fee = self._fill_fee(order, is_taker, qty, price, market)
+            order.fee_accumulator = fill_fee.accumulator
+            charge = fill_fee.total
             account.cash -= charge
             account.updated = now
             self.fees_collected += charge
@@ -471,17 +526,15 @@ class Engine:
         """
         market = self._tradable(order.ticker)
         if total <= order.filled:
-            raise FakeError(400, "invalid_order", "count must exceed the contracts already filled")
+            raise invalid_order("count must exceed the contracts already filled")
         new_remaining = total - order.filled
         book = self.books[order.ticker]
         if order.post_only and price != order.price:
             crossing = next(book.crossing(order.book_side, price), None)
             if crossing is not None and crossing is not order:
-                raise FakeError(
-                    400, "invalid_order", "post_only order would cross the book", "POST_ONLY_CROSS"
-                )
+                raise invalid_order("post only cross")
         if expiration_ts is not False and expiration_ts and int(expiration_ts) <= now:
-            raise FakeError(400, "invalid_order", "expiration_time must be in the future")
+            raise invalid_order("expiration_time must be in the future")
         account = self.account(order.user_id, order.subaccount)
         collateral = price if order.book_side == "bid" else ONE - price
         extra = collateral * new_remaining - order.locked
@@ -511,22 +564,61 @@ class Engine:
         return self.books[order.ticker].ahead(order)
 
     # -- market events ------------------------------------------------------------------------
-    def pause(self, tickers: Iterable[str], now: float) -> None:
-        """Pause trading: cancel every resting ``cancel_order_on_pause`` order; refuse new ones."""
+    def _cancel_on_pause(self, tickers: Iterable[str], now: float) -> None:
         for ticker in tickers:
-            market = self.market(ticker)
-            if market.status != "active":
-                continue
-            market.status = "paused"
             for order in list(self.books[ticker].orders()):
                 if order.cancel_order_on_pause:
                     self.cancel(order, now)
 
-    def resume(self, tickers: Iterable[str]) -> None:
+    def pause(self, tickers: Iterable[str], now: float) -> None:
+        """Deactivate markets (``inactive`` on Kalshi): ``cancel_order_on_pause`` orders are
+        canceled; new orders and amends get 409 ``trading_is_paused``; cancels still work."""
+        paused = []
+        for ticker in tickers:
+            market = self.market(ticker)
+            if market.status == "active":
+                market.status = "paused"
+                paused.append(ticker)
+        self._cancel_on_pause(paused, now)
+
+    def resume(self, tickers: Iterable[str], now: float = 0.0) -> None:
+        """Reactivate paused markets; as on Kalshi, every resting order in them is canceled."""
         for ticker in tickers:
             market = self.market(ticker)
             if market.status == "paused":
                 market.status = "active"
+                for order in list(self.books[ticker].orders()):
+                    self.cancel(order, now)
+
+    def pause_trading(self, now: float) -> None:
+        """An exchange-wide trading pause (Kalshi's weekly maintenance): no new orders or
+        amends anywhere, cancels allowed; resting orders stay unless ``cancel_order_on_pause``."""
+        self.trading_paused = True
+        self._cancel_on_pause(list(self.markets), now)
+
+    def resume_trading(self) -> None:
+        self.trading_paused = False
+
+    def pause_exchange(self, now: float) -> None:
+        """An exchange pause: every order operation, cancels included, gets 409
+        ``exchange_is_paused``; resting orders stay unless ``cancel_order_on_pause``."""
+        self.exchange_paused = True
+        self._cancel_on_pause(list(self.markets), now)
+
+    def resume_exchange(self) -> None:
+        self.exchange_paused = False
+
+    def close(self, ticker: str, now: float) -> None:
+        """Close a market (its ``close_time`` passed): resting orders are canceled and every
+        order operation is refused with 409 ``market_closed`` until it settles."""
+        market = self.market(ticker)
+        if market.status in ("closed", "settled"):
+            return
+        market.status = "closed"
+        if market.close_time is None or market.close_time > now:
+            market.close_time = now
+        for order in list(self.books[ticker].orders()):
+            self.cancel(order, now, close=True)
 
     def settle(self, ticker: str, result: str, value: Decimal | None, now: float) -> None:
         """Settle a market: cancel its resting orders and pay every position out."""
@@ -552,11 +644,18 @@ class Engine:
             if yes == 0 and no == 0:
                 continue
             account = self.account(position.user_id, position.subaccount)
-            payout = yes * payout_yes + no * (ONE - payout_yes)
+            exact = yes * payout_yes + no * (ONE - payout_yes)
+            # Payouts are whole cents; what a scalar value leaves below the cent is a fee.
+            payout = exact.quantize(_CENT, rounding=ROUND_FLOOR)
+            settlement_fee = exact - payout
             yes_cost, no_cost = position.yes_cost, position.no_cost
             account.cash += payout
             account.updated = now
-            self._flow(position.user_id, position.subaccount, "settlements", payout)
+            self._flow(position.user_id, position.subaccount, "settlements", exact)
+            if settlement_fee:
+                self._flow(position.user_id, position.subaccount, "fees", -settlement_fee)
+                self.fees_collected += settlement_fee
+                position.fees_paid += settlement_fee
             position.realized_pnl += payout - yes_cost - no_cost
             position.yes.clear()
             position.no.clear()
@@ -577,6 +676,7 @@ class Engine:
                     fees=position.fees_paid,
                     settled=now,
                     sequence=self.seq(),
+                    settlement_fee=settlement_fee,
                 )
             )
         market.status = "settled"
@@ -590,16 +690,11 @@ class Engine:
             return None
         group = self.groups.get(order.order_group_id)
         if group is None or group.user_id != order.user_id:
-            raise FakeError(400, "invalid_order", "order group not found")
+            raise invalid_order("order group not found")
         if group.subaccount != order.subaccount:
-            raise FakeError(400, "invalid_order", "order group belongs to another subaccount")
+            raise invalid_order("order group belongs to another subaccount")
         if group.triggered:
-            raise FakeError(
-                400,
-                "invalid_order",
-                "order group has hit its limit; reset it before placing orders",
-                "ORDER_GROUP_TRIGGERED",
-            )
+            raise invalid_order("order group triggered: reset it before placing orders")
         return group
 
     def create_group(self, user_id: str, subaccount: int, limit: Decimal, now: float) -> OrderGroup:
@@ -655,7 +750,8 @@ class Engine:
         number = len(user.accounts)
         if number > MAX_SUBACCOUNT:
             raise FakeError(400, "invalid_parameters", "maximum number of subaccounts (63) reached")
-        user.accounts[number] = Account(number, updated=now)
+        # New subaccounts inherit the primary's netting setting (Kalshi's changelog).
+        user.accounts[number] = Account(number, netting=user.accounts[0].netting, updated=now)
         return number
 
     def transfer(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["FakeError"]
+__all__ = ["FakeError", "invalid_order", "invalid_price"]
 
 
 class FakeError(Exception):
@@ -21,3 +21,14 @@ class FakeError(Exception):
         if self.details:
             inner["details"] = self.details
         return inner
+
+
+def invalid_order(reason: str) -> FakeError:
+    """Kalshi's generic refusal of an order: 400 ``invalid_order``, message ``invalid order``,
+    the reason in ``details``."""
+    return FakeError(400, "invalid_order", "invalid order", reason)
+
+
+def invalid_price(reason: str) -> FakeError:
+    """An off-tick or out-of-band price: 400 ``invalid_price`` (Kalshi's ``INVALID_PRICE``)."""
+    return FakeError(400, "invalid_price", "invalid price", reason)

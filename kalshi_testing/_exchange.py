@@ -33,8 +33,9 @@ from kalshi_core import Request, Response
 from kalshi_core._generated.optable import OPERATIONS
 from kalshi_core.wire.credentials import signing_message
 from kalshi_core.wire.schema import Operation
-from kalshi_testing._engine import Engine, Ledger, fee
+from kalshi_testing._engine import Engine, Ledger
 from kalshi_testing._errors import FakeError
+from kalshi_testing._fees import FeeSchedule
 from kalshi_testing._state import Market, Order, PublicKey, User
 from kalshi_testing._wire import error_body
 
@@ -171,6 +172,12 @@ class FakeExchange:
 
     ``legacy_fields=True`` makes order records also carry the integer cents and counts that
     responses had before March 2026 (``yes_price``, ``fill_count``, ...), as in seed 003.
+
+    ``serve_v1_writes=True`` serves the V1 order writes (``/portfolio/orders`` create, amend,
+    decrease, cancel and the batches) as before June 2026; by default they answer 410
+    ``deprecated_v1_order_endpoint``, as production does. ``balance_precision`` is what
+    balances are kept to after every fill ($0.01, Kalshi's precision for members who are not
+    direct members of the exchange; ``"0.0001"`` for direct members).
     """
 
     def __init__(
@@ -180,10 +187,15 @@ class FakeExchange:
         legacy_fields: bool = False,
         clock: Callable[[], float] = time.time,
         rate_limits: FakeRateLimits | None = None,
+        serve_v1_writes: bool = False,
+        balance_precision: Decimal | str = "0.01",
     ) -> None:
         self.timestamp_tolerance = timestamp_tolerance
         self.legacy_fields = legacy_fields
+        #: Whether the V1 order writes are served (else 410, as in production since June 2026).
+        self.serve_v1_writes = serve_v1_writes
         self.engine = Engine()
+        self.engine.balance_precision = Decimal(balance_precision)
         self._clock = clock
         #: Kalshi's token buckets, enforced with 429s when set (off by default).
         self.rate_limits = rate_limits
@@ -271,13 +283,19 @@ class FakeExchange:
         *,
         event_ticker: str | None = None,
         tick: Decimal | str = "0.01",
-        taker_fee_rate: Decimal | str = "0.07",
-        maker_fee_rate: Decimal | str = "0",
+        taker_fee_rate: Decimal | str | None = None,
+        maker_fee_rate: Decimal | str | None = None,
+        series_ticker: str | None = None,
+        close_time: float | None = None,
     ) -> Market:
-        """Open a binary market (YES book) with the given price grid and fee rates.
+        """Open a binary market (YES book) with the given price grid.
 
-        The event defaults to the ticker without its last ``-`` segment. Fees per fill are
-        ``ceil_to_cent(rate * contracts * P * (1 - P))``.
+        The event defaults to the ticker without its last ``-`` segment, the series to the
+        event without its last one. Fees follow the series' schedule (:meth:`add_series`;
+        quadratic, multiplier 1, when the series has none) unless ``taker_fee_rate`` /
+        ``maker_fee_rate`` give this market its own quadratic rates. At ``close_time`` (Unix
+        seconds, by the exchange's clock) the market closes: resting orders are canceled and
+        order operations get 409 ``market_closed`` until it settles.
         """
         with self._lock:
             event = event_ticker or ticker.rsplit("-", 1)[0]
@@ -285,11 +303,45 @@ class FakeExchange:
                 ticker=ticker,
                 event_ticker=event,
                 tick=Decimal(tick),
-                taker_fee_rate=Decimal(taker_fee_rate),
-                maker_fee_rate=Decimal(maker_fee_rate),
+                taker_fee_rate=None if taker_fee_rate is None else Decimal(taker_fee_rate),
+                maker_fee_rate=None if maker_fee_rate is None else Decimal(maker_fee_rate),
+                series_ticker=series_ticker or event.rsplit("-", 1)[0],
+                close_time=close_time,
             )
             self.engine.add_market(market)
             return market
+
+    def add_series(
+        self,
+        series_ticker: str,
+        *,
+        fee_type: str = "quadratic",
+        fee_multiplier: Decimal | str | int = 1,
+    ) -> FeeSchedule:
+        """Set a series' fee schedule: ``fee_type`` ``quadratic``, ``quadratic_with_maker_fees``
+        (makers pay 0.25 times the taker rate), ``quadratic_with_combo_maker_fees`` (0.5) or
+        ``flat``, scaled by ``fee_multiplier`` (see ``kalshi_testing._fees``)."""
+        schedule = FeeSchedule(fee_type, Decimal(fee_multiplier))
+        with self._lock:
+            self.engine.series[series_ticker] = schedule
+        return schedule
+
+    def set_event_fees(
+        self,
+        event_ticker: str,
+        *,
+        fee_type: str | None,
+        fee_multiplier: Decimal | str | int | None = 1,
+    ) -> None:
+        """Override the series' fee schedule for one event's markets (``fee_type=None``
+        clears the override), as Kalshi's event fee overrides do."""
+        with self._lock:
+            if fee_type is None:
+                self.engine.event_fees.pop(event_ticker, None)
+            else:
+                self.engine.event_fees[event_ticker] = FeeSchedule(
+                    fee_type, Decimal(1 if fee_multiplier is None else fee_multiplier)
+                )
 
     # -- the world around the user ------------------------------------------------------------
     def seed_liquidity(
@@ -331,10 +383,8 @@ class FakeExchange:
                 self._ensure_user(user_id)
                 self._funded.add(user_id)
                 collateral = limit if side == "bid" else 1 - limit
-                rate = max(market.taker_fee_rate, market.maker_fee_rate)
-                self.engine.deposit(
-                    user_id, collateral * contracts + fee(rate, contracts, limit), at
-                )
+                reserve = self.engine.schedule(market).ceiling(contracts, limit)
+                self.engine.deposit(user_id, collateral * contracts + reserve, at)
             return self.place_order(user_id, ticker, side, limit, contracts, now=at)
 
     def add_participant(
@@ -425,15 +475,42 @@ class FakeExchange:
             self.engine.settle(ticker, result, amount, self._now(now))
 
     def pause_trading(self, ticker: str | None = None, *, now: float | None = None) -> None:
-        """Pause one market (or all): ``cancel_order_on_pause`` orders are canceled, and new
-        orders and amends get 503 ``trading_is_paused`` until :meth:`resume_trading`."""
+        """Pause trading on one market (Kalshi deactivates it) or, without ``ticker``, on the
+        whole exchange (the weekly maintenance pause). ``cancel_order_on_pause`` orders are
+        canceled; new orders and amends get 409 ``trading_is_paused``; cancels and decreases
+        still work. Resting orders stay on the book."""
         with self._lock:
-            tickers = [ticker] if ticker else list(self.engine.markets)
-            self.engine.pause(tickers, self._now(now))
+            if ticker:
+                self.engine.pause([ticker], self._now(now))
+            else:
+                self.engine.pause_trading(self._now(now))
 
-    def resume_trading(self, ticker: str | None = None) -> None:
+    def resume_trading(self, ticker: str | None = None, *, now: float | None = None) -> None:
+        """End a pause. A market that was paused on its own is reactivated and, as on Kalshi,
+        every resting order in it is canceled; the end of an exchange-wide trading pause
+        leaves resting orders alone."""
         with self._lock:
-            self.engine.resume([ticker] if ticker else list(self.engine.markets))
+            if ticker:
+                self.engine.resume([ticker], self._now(now))
+            else:
+                self.engine.resume_trading()
+
+    def pause_exchange(self, *, now: float | None = None) -> None:
+        """Pause the whole exchange (rare; an outage): every order operation, cancels included,
+        gets 409 ``exchange_is_paused`` until :meth:`resume_exchange`. Resting orders stay
+        unless they are ``cancel_order_on_pause``."""
+        with self._lock:
+            self.engine.pause_exchange(self._now(now))
+
+    def resume_exchange(self) -> None:
+        with self._lock:
+            self.engine.resume_exchange()
+
+    def close_market(self, ticker: str, *, now: float | None = None) -> None:
+        """Close ``ticker`` now (as its ``close_time`` passing would): resting orders are
+        canceled and order operations get 409 ``market_closed``; :meth:`settle` pays it out."""
+        with self._lock:
+            self.engine.close(ticker, self._now(now))
 
     def deposit(self, user_id: str, amount: Decimal | str, *, now: float | None = None) -> None:
         """Credit a user's primary account (recorded as an applied ACH deposit)."""

@@ -50,6 +50,9 @@ class Fault:
     body: bytes | None = None
     method: str | None = None
     path: str | None = None
+    #: Hostile answers: a byte count (body, length, inflated size) and a header value.
+    size: int = 0
+    text: str | None = None
 
     @classmethod
     def reset_before(cls, method: str | None = None, path: str | None = None) -> Fault:
@@ -111,6 +114,88 @@ class Fault:
     @classmethod
     def malformed_json(cls, method: str | None = None, path: str | None = None) -> Fault:
         return cls("malformed_json", process=True, method=method, path=path)
+
+    # -- hostile answers (applied by kalshi_testing._hostile; see the table there) -------------
+    @classmethod
+    def endless_body(
+        cls, total: int | None = None, method: str | None = None, path: str | None = None
+    ) -> Fault:
+        """A 200 without a length whose body never ends (or ends after ``total`` bytes)."""
+        return cls("endless_body", size=total or 0, method=method, path=path)
+
+    @classmethod
+    def huge_content_length(
+        cls, length: int = 10**12, method: str | None = None, path: str | None = None
+    ) -> Fault:
+        """A 200 announcing ``length`` bytes, then sending them slowly (a body that never
+        finishes in a test's time)."""
+        return cls("huge_content_length", size=length, method=method, path=path)
+
+    @classmethod
+    def gzip_bomb(
+        cls, inflated: int = 1 << 30, method: str | None = None, path: str | None = None
+    ) -> Fault:
+        """A 200 with ``Content-Encoding: gzip`` whose body inflates to ``inflated`` bytes of
+        JSON-ish padding (1 GiB from about 1 MB on the wire by default)."""
+        return cls("gzip_bomb", size=inflated, method=method, path=path)
+
+    @classmethod
+    def trickle(
+        cls,
+        interval: float = 1.0,
+        *,
+        head: bool = True,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> Fault:
+        """An answer sent one byte every ``interval`` seconds (the head too, with ``head``):
+        each read succeeds within any read timeout, the whole never arrives."""
+        kind = "trickle" if head else "trickle_body"
+        return cls(kind, seconds=interval, process=True, method=method, path=path)
+
+    @classmethod
+    def lying_date(
+        cls,
+        date: str = "Fri, 01 Jan 2100 00:00:00 GMT",
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> Fault:
+        """The real answer (the request is processed), with its ``Date`` header replaced by
+        ``date``; with ``status`` (e.g. 401) an error answer carrying that date instead."""
+        return cls(
+            "lying_date",
+            text=date,
+            http_status=status or 0,
+            process=status is None,
+            method=method,
+            path=path,
+        )
+
+    @classmethod
+    def deep_nesting(
+        cls,
+        depth: int = 100_000,
+        status: int = 200,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> Fault:
+        """An answer whose JSON body nests ``depth`` arrays deep (inside Kalshi's error shape
+        for an error ``status``)."""
+        if status >= 400:
+            body = b'{"error": {"code": "x", "details": ' + b"[" * depth + b"]" * depth + b"}}"
+        else:
+            body = b'{"balance": ' + b"[" * depth + b"]" * depth + b"}"
+        return cls("deep_nesting", http_status=status, body=body, method=method, path=path)
+
+    @classmethod
+    def redirect(
+        cls, location: str, status: int = 307, method: str | None = None, path: str | None = None
+    ) -> Fault:
+        """A redirect to ``location`` (another origin, say), as a hostile or misconfigured
+        proxy would answer."""
+        return cls("redirect", http_status=status, text=location, method=method, path=path)
 
     def matches(self, request: Request) -> bool:
         if self.method is not None and request.method != self.method:

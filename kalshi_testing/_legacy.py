@@ -12,7 +12,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from kalshi_testing._errors import FakeError
+from kalshi_testing._errors import FakeError, invalid_order
 from kalshi_testing._exchange import Context, handler
 from kalshi_testing._orders import (
     amend,
@@ -42,6 +42,30 @@ __all__: list[str] = []
 ONE = Decimal(1)
 _TIFS = ("fill_or_kill", "good_till_canceled", "immediate_or_cancel")
 _STPS = ("taker_at_cross", "maker")
+
+#: The V2 page each V1 write's 410 answer points to.
+_V2_PAGES = {
+    "CreateOrder": "create-order-v2",
+    "BatchCreateOrders": "batch-create-orders-v2",
+    "CancelOrder": "cancel-order-v2",
+    "BatchCancelOrders": "batch-cancel-orders-v2",
+    "AmendOrder": "amend-order-v2",
+    "DecreaseOrder": "decrease-order-v2",
+}
+
+
+def _v1_write(ctx: Context) -> None:
+    """410 ``deprecated_v1_order_endpoint`` unless the exchange serves V1 writes: Kalshi
+    turned them off in June 2026 ("Please switch to the V2 endpoints", with a link)."""
+    if ctx.exchange.serve_v1_writes:
+        return
+    page = _V2_PAGES[ctx.operation.operation_id]
+    raise FakeError(
+        410,
+        "deprecated_v1_order_endpoint",
+        f"Please switch to the V2 endpoints: https://docs.kalshi.com/api-reference/orders/{page}",
+        ctx.operation.operation_id,
+    )
 
 
 def _twin(body: dict[str, Any], name: str, *, lo: int) -> Decimal | None:
@@ -118,9 +142,7 @@ def _v1_order(ctx: Context, body: Any) -> tuple[Order, Decimal | None]:
     max_cost = optional_integer(body, "buy_max_cost", 1)
     expiration = optional_integer(body, "expiration_ts", 0)
     if expiration is not None and tif == "immediate_or_cancel":
-        raise FakeError(
-            400, "invalid_order", "expiration_ts cannot be used with immediate_or_cancel"
-        )
+        raise invalid_order("expiration_ts cannot be used with immediate_or_cancel")
     order = Order(
         order_id=str(uuid.uuid4()),
         user_id=ctx.me.user_id,
@@ -150,6 +172,7 @@ def _v1_json(ctx: Context, order: Order) -> dict[str, Any]:
 
 @handler("CreateOrder")
 def create_order(ctx: Context) -> tuple[int, Any]:
+    _v1_write(ctx)
     order, max_cost = _v1_order(ctx, body_of(ctx))
     submit(ctx, order, max_cost=max_cost)
     return 201, {"order": _v1_json(ctx, order)}
@@ -157,8 +180,9 @@ def create_order(ctx: Context) -> tuple[int, Any]:
 
 @handler("BatchCreateOrders")
 def batch_create_orders(ctx: Context) -> tuple[int, Any]:
+    _v1_write(ctx)
     results = []
-    for item in batch_items(body_of(ctx), "orders"):
+    for item in batch_items(ctx, body_of(ctx), "orders"):
         cid = item.get("client_order_id") if isinstance(item, dict) else None
         cid = cid if isinstance(cid, str) else None
         try:
@@ -172,6 +196,7 @@ def batch_create_orders(ctx: Context) -> tuple[int, Any]:
 
 @handler("CancelOrder")
 def cancel_order(ctx: Context) -> tuple[int, Any]:
+    _v1_write(ctx)
     subaccount = ctx.subaccount_arg(default_primary=True)
     order = resting_order(ctx, ctx.path_params["order_id"], subaccount)
     reduced = ctx.engine.cancel(order, ctx.now)
@@ -180,11 +205,12 @@ def cancel_order(ctx: Context) -> tuple[int, Any]:
 
 @handler("BatchCancelOrders")
 def batch_cancel_orders(ctx: Context) -> tuple[int, Any]:
+    _v1_write(ctx)
     body = body_of(ctx)
     if body.get("orders") is None and isinstance(body.get("ids"), list):
-        items: list[Any] = [{"order_id": i} for i in batch_items(body, "ids")]
+        items: list[Any] = [{"order_id": i} for i in batch_items(ctx, body, "ids")]
     else:
-        items = batch_items(body, "orders")
+        items = batch_items(ctx, body, "orders")
     results = []
     for item in items:
         order_id = item.get("order_id") if isinstance(item, dict) else None
@@ -215,6 +241,7 @@ def batch_cancel_orders(ctx: Context) -> tuple[int, Any]:
 
 @handler("AmendOrder")
 def amend_order(ctx: Context) -> tuple[int, Any]:
+    _v1_write(ctx)
     body = body_of(ctx)
     order = resting_order(ctx, ctx.path_params["order_id"], subaccount_of(body))
     market = ctx.engine.market(order.ticker)
@@ -237,6 +264,7 @@ def amend_order(ctx: Context) -> tuple[int, Any]:
 
 @handler("DecreaseOrder")
 def decrease_order(ctx: Context) -> tuple[int, Any]:
+    _v1_write(ctx)
     body = body_of(ctx)
     order = resting_order(ctx, ctx.path_params["order_id"], subaccount_of(body))
     target = decrease_target(order, _twin(body, "reduce_by", lo=1), _twin(body, "reduce_to", lo=0))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from kalshi_testing._engine import Execution
-from kalshi_testing._errors import FakeError
+from kalshi_testing._errors import FakeError, invalid_order
 from kalshi_testing._exchange import Context, handler, page
 from kalshi_testing._parse import (
     PRICE_PLACES,
@@ -27,16 +27,15 @@ from kalshi_testing._state import Order
 from kalshi_testing._wire import count_fp
 
 __all__ = [
-    "MAX_BATCH",
     "amend",
     "batch_items",
     "decrease_target",
+    "max_batch",
     "own_order",
     "resting_order",
     "submit",
 ]
 
-MAX_BATCH = 20
 _TIFS = ("fill_or_kill", "good_till_canceled", "immediate_or_cancel")
 _STPS = ("taker_at_cross", "maker")
 
@@ -51,21 +50,43 @@ def own_order(ctx: Context, order_id: str, subaccount: int | None = None) -> Ord
     return order
 
 
-def resting_order(ctx: Context, order_id: str, subaccount: int | None = None) -> Order:
+def resting_order(
+    ctx: Context, order_id: str, subaccount: int | None = None, *, write: bool = True
+) -> Order:
+    """The caller's resting order ``order_id``; 404 when it is not resting. For a ``write``
+    (cancel, decrease, amend) the market must allow it first: 409 ``exchange_is_paused``
+    during an exchange pause, 409 ``market_closed`` once the market closed."""
     order = own_order(ctx, order_id, subaccount)
+    if write:
+        ctx.engine.cancellable(order.ticker)
     if order.remaining <= 0:
         raise FakeError(404, "not_found", "order is not resting")
     return order
 
 
-def batch_items(body: dict[str, Any], name: str) -> list[Any]:
-    """A batch's list: 1 to 20 items, else 400 for the whole request."""
+def max_batch(ctx: Context) -> int:
+    """The most orders one batch of this operation may hold: what fits in a full write bucket
+    of the account's tier (Kalshi: "the maximum batch size scales with your tier's write
+    budget"). Without rate limits the fake reports the Prime tier, and uses its bucket."""
+    from kalshi_testing._ratelimit import FakeRateLimits
+
+    limits = ctx.exchange.rate_limits or FakeRateLimits("prime")
+    per_order = limits.per_item_cost(ctx.operation.operation_id)
+    return max(int(limits.write_capacity // per_order), 1)
+
+
+def batch_items(ctx: Context, body: dict[str, Any], name: str) -> list[Any]:
+    """A batch's list: 1 to :func:`max_batch` items, else 400 for the whole request."""
     items = body.get(name)
     if not isinstance(items, list) or not items:
         raise FakeError(400, "invalid_parameters", f"{name} must be a non-empty list", name)
-    if len(items) > MAX_BATCH:
+    most = max_batch(ctx)
+    if len(items) > most:
         raise FakeError(
-            400, "invalid_parameters", f"a batch holds at most {MAX_BATCH} orders", name
+            400,
+            "invalid_parameters",
+            f"a batch holds at most {most} orders at this rate-limit tier",
+            name,
         )
     return items
 
@@ -107,9 +128,7 @@ def _v2_order(ctx: Context, body: Any) -> Order:
         )
     expiration = optional_integer(body, "expiration_time", 0)
     if expiration is not None and tif == "immediate_or_cancel":
-        raise FakeError(
-            400, "invalid_order", "expiration_time cannot be used with immediate_or_cancel"
-        )
+        raise invalid_order("expiration_time cannot be used with immediate_or_cancel")
     _exchange_index(body)
     return Order(
         order_id=str(uuid.uuid4()),
@@ -140,7 +159,7 @@ def create_order_v2(ctx: Context) -> tuple[int, Any]:
 @handler("BatchCreateOrdersV2")
 def batch_create_orders_v2(ctx: Context) -> tuple[int, Any]:
     results = []
-    for item in batch_items(body_of(ctx), "orders"):
+    for item in batch_items(ctx, body_of(ctx), "orders"):
         try:
             results.append(execution_ack(submit(ctx, _v2_order(ctx, item)), ctx.now))
         except FakeError as exc:
@@ -178,7 +197,7 @@ def cancel_order_v2(ctx: Context) -> tuple[int, Any]:
 @handler("BatchCancelOrdersV2")
 def batch_cancel_orders_v2(ctx: Context) -> tuple[int, Any]:
     results = []
-    for item in batch_items(body_of(ctx), "orders"):
+    for item in batch_items(ctx, body_of(ctx), "orders"):
         order_id = item.get("order_id") if isinstance(item, dict) else None
         try:
             if not isinstance(order_id, str) or not order_id:
@@ -201,6 +220,8 @@ def batch_cancel_orders_v2(ctx: Context) -> tuple[int, Any]:
 @handler("CancelAllOrders")
 def cancel_all_orders(ctx: Context) -> tuple[int, Any]:
     subaccount = ctx.subaccount_arg(default_primary=False)
+    if ctx.engine.exchange_paused:
+        raise FakeError(409, "exchange_is_paused", "exchange is paused")
     for order in list(ctx.engine.orders.values()):
         if order.user_id != ctx.me.user_id or order.remaining <= 0:
             continue
@@ -217,9 +238,9 @@ def amend_order_v2(ctx: Context) -> tuple[int, Any]:
     )
     market = ctx.engine.market(order.ticker)
     if string(body, "ticker") != order.ticker:
-        raise FakeError(400, "invalid_order", "ticker does not match the order", "ticker")
+        raise invalid_order("ticker does not match the order")
     if string(body, "side") != order.book_side:
-        raise FakeError(400, "invalid_order", "side does not match the order", "side")
+        raise invalid_order("side does not match the order")
     new_price = on_grid(market, fixed(body, "price", PRICE_PLACES))
     total = count_value(fixed(body, "count"))
     expiration: int | bool | None = False
@@ -254,9 +275,7 @@ def amend(
     """The amend both generations share: client order id checks, then the engine's amend."""
     original = string(body, "client_order_id", required=False)
     if original is not None and original != (order.client_order_id or ""):
-        raise FakeError(
-            400, "invalid_order", "client_order_id does not match the order", "client_order_id"
-        )
+        raise invalid_order("client_order_id does not match the order")
     updated = string(body, "updated_client_order_id", required=False)
     if (
         updated is not None
@@ -360,7 +379,7 @@ def get_orders(ctx: Context) -> tuple[int, Any]:
 
 @handler("GetOrderQueuePosition")
 def get_order_queue_position(ctx: Context) -> tuple[int, Any]:
-    order = resting_order(ctx, ctx.path_params["order_id"])
+    order = resting_order(ctx, ctx.path_params["order_id"], write=False)
     return 200, {"queue_position_fp": count_fp(ctx.engine.queue_position(order))}
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kalshi_testing._engine import MAX_SUBACCOUNT
-from kalshi_testing._errors import FakeError
+from kalshi_testing._errors import FakeError, invalid_order, invalid_price
 from kalshi_testing._exchange import Context
 from kalshi_testing._state import Market
 
@@ -119,17 +119,15 @@ def subaccount_of(body: dict[str, Any], name: str = "subaccount") -> int:
 def on_grid(market: Market, value: Decimal, name: str = "price") -> Decimal:
     """``value`` as a price of ``market``: strictly between 0 and 1, on its tick grid."""
     if not Decimal(0) < value < Decimal(1) or value % market.tick:
-        raise FakeError(
-            400,
-            "invalid_order",
-            f"{name} {value} is not a valid price for {market.ticker} (tick {market.tick})",
+        raise invalid_price(
+            f"{name} {value} is not a valid price for {market.ticker} (tick {market.tick})"
         )
     return value
 
 
 def count_value(value: Decimal, name: str = "count") -> Decimal:
     if value <= 0:
-        raise FakeError(400, "invalid_order", f"{name} must be positive")
+        raise invalid_order(f"{name} must be positive")
     return value
 
 

@@ -315,7 +315,12 @@ def apply_subaccount_transfer(ctx: Context) -> tuple[int, Any]:
         raise FakeError(400, "invalid_parameters", "the fake exchange has only shard 0")
     for done in ctx.engine.subaccount_transfers:
         if done.user_id == ctx.me.user_id and done.client_transfer_id == client_id:
-            return 200, {}  # idempotent replay: already applied
+            raise FakeError(
+                409,
+                "transfer_already_exists",
+                "a transfer with this client_transfer_id was already applied",
+                "client_transfer_id",
+            )
     ctx.engine.transfer(ctx.me.user_id, source, target, Decimal(amount) / 100, ctx.now, client_id)
     return 200, {}
 

@@ -3,12 +3,17 @@
 Off by default. ``FakeExchange(rate_limits=FakeRateLimits("basic"))`` (or assigning
 ``exchange.rate_limits``) meters every request like Kalshi: per account (per API key's owner;
 unauthenticated requests share one anonymous account), a **read** bucket for GET and a
-**write** bucket for everything else, refilled ``rate`` tokens per second up to ``capacity``.
+**write** bucket for everything else, refilled ``rate`` tokens per second up to ``capacity``
+(a tier's capacities as Kalshi's rate-limit page states them: two seconds of budget for the
+Basic and Advanced read buckets and every write bucket above Basic, one second otherwise). A
+single order write naming ``exchange_index >= 1`` draws from that shard's own write bucket
+(full budget); batches always bill the unscoped one.
 A request costs its endpoint's tokens (10 by default, the spec's non-default costs, batches per
 order); a bucket that cannot cover the cost answers ``429 {"error": "too many requests"}``
-without running the request. The bucket arithmetic here is written independently of the
-client's limiter (no reservations: a request is admitted or refused), so the two check each
-other.
+without running the request, so a batch is admitted whole or not at all. The largest batch is
+what a full write bucket covers (``_orders.max_batch``). The bucket arithmetic here is
+written independently of the client's limiter (no reservations: a request is admitted or
+refused), so the two check each other.
 
 The fake also answers ``GetAccountApiLimits`` and ``GetAccountEndpointCosts`` from this
 configuration (unlimited accounts report the Prime tier).
@@ -19,9 +24,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from kalshi_core import Request, Response
-from kalshi_core.policy.ratelimit import DEFAULT_COST, DEFAULT_COSTS, PER_ITEM_COSTS, TIERS
+from kalshi_core.policy.ratelimit import (
+    DEFAULT_COST,
+    DEFAULT_COSTS,
+    PER_ITEM_COSTS,
+    SHARD_SCOPED,
+    TIER_CAPACITIES,
+    TIERS,
+)
 from kalshi_testing._exchange import Context, handler
 
 if TYPE_CHECKING:
@@ -55,8 +68,9 @@ class _Meter:
 
 
 class FakeRateLimits:
-    """Token-bucket budgets for the fake: a tier name, or explicit ``read``/``write`` numbers
-    (tokens per second; ``*_capacity`` defaults to one second of budget)."""
+    """Token-bucket budgets for the fake: a tier name (its budgets and capacities), or
+    explicit ``read``/``write`` numbers (tokens per second; ``*_capacity`` defaults to the
+    tier's, or to one second of budget without a tier)."""
 
     def __init__(
         self,
@@ -70,21 +84,31 @@ class FakeRateLimits:
         costs: Mapping[str, int] | None = None,
     ) -> None:
         if tier is not None:
-            tier_read, tier_write = TIERS[tier.lower()]
-            read = tier_read if read is None else read
-            write = tier_write if write is None else write
+            key = tier.lower()
+            if key not in TIERS:
+                raise ValueError(f"unknown tier {tier!r}: one of {', '.join(TIERS)}")
+            tier_read, tier_write = TIERS[key]
+            cap_read, cap_write = TIER_CAPACITIES[key]
+            if read is None:
+                read, read_capacity = tier_read, read_capacity or cap_read
+            if write is None:
+                write, write_capacity = tier_write, write_capacity or cap_write
         if read is None or write is None:
             raise ValueError("give a tier or both read and write rates")
-        self.tier = tier or "custom"
+        self.tier = tier.lower() if tier else "custom"
         self.read = float(read)
         self.write = float(write)
         self.read_capacity = float(read_capacity or read)
         self.write_capacity = float(write_capacity or write)
         self.default_cost = default_cost
         self.costs = dict(DEFAULT_COSTS if costs is None else costs)
-        self._meters: dict[tuple[str, str], _Meter] = {}
+        self._meters: dict[tuple[str, str, int], _Meter] = {}
         #: How many requests were refused with 429.
         self.rejected = 0
+
+    def per_item_cost(self, operation_id: str) -> int:
+        """What one order of a batch costs (the batch operations' per-order cost)."""
+        return self.costs.get(operation_id, PER_ITEM_COSTS.get(operation_id, self.default_cost))
 
     def cost(self, operation: Operation[Any], body: bytes) -> int:
         op_id = operation.operation_id
@@ -109,13 +133,15 @@ class FakeRateLimits:
         key_id = request.header("KALSHI-ACCESS-KEY") or ""
         account = exchange.key_owner(key_id) or "anonymous"
         write = request.method != "GET"
-        meter = self._meters.get((account, "write" if write else "read"))
+        shard = _shard(operation, request) if write else 0
+        key = (account, "write" if write else "read", shard)
+        meter = self._meters.get(key)
         if meter is None:
             meter = _Meter(
                 self.write if write else self.read,
                 self.write_capacity if write else self.read_capacity,
             )
-            self._meters[(account, "write" if write else "read")] = meter
+            self._meters[key] = meter
         if meter.admit(self.cost(operation, request.body), now):
             return None
         self.rejected += 1
@@ -124,6 +150,11 @@ class FakeRateLimits:
             headers=(("content-type", "application/json"), ("content-length", str(len(_TOO_MANY)))),
             body=_TOO_MANY,
         )
+
+    def level(self, account: str, bucket: str = "write", shard: int = 0) -> float | None:
+        """A bucket's token level as last metered (``None`` before its first request)."""
+        meter = self._meters.get((account, bucket, shard))
+        return None if meter is None else meter.level
 
     def limits_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +174,25 @@ class FakeRateLimits:
             if op is not None and cost != self.default_cost:
                 entries.append({"method": op.method, "path": _BASE + op.path, "cost": cost})
         return {"default_cost": self.default_cost, "endpoint_costs": entries}
+
+
+def _shard(operation: Operation[Any], request: Request) -> int:
+    """The shard whose write bucket a request bills: ``exchange_index`` (>= 1) of a single
+    order write; 0 (the unscoped bucket) for everything else."""
+    if operation.operation_id not in SHARD_SCOPED:
+        return 0
+    raw: Any = parse_qs(urlsplit(request.url).query).get("exchange_index", [None])[-1]
+    if raw is None and request.body:
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            data = None
+        raw = data.get("exchange_index") if isinstance(data, dict) else None
+    try:
+        value = int(raw) if raw is not None and not isinstance(raw, bool) else 0
+    except (TypeError, ValueError):
+        return 0
+    return value if value >= 1 else 0
 
 
 @handler("GetAccountApiLimits")

@@ -19,6 +19,7 @@ from types import TracebackType
 import h11
 
 from kalshi_core import Request, Response
+from kalshi_testing import _hostile
 from kalshi_testing._exchange import BASE_PATH, FakeExchange
 from kalshi_testing._faults import Fault, FaultPlan
 
@@ -167,6 +168,8 @@ class LoopbackServer:
         """Apply ``fault`` to ``request``; whether the connection stays usable."""
         answer = self.exchange.handle(request, self._clock()) if fault.process else None
         kind = fault.kind
+        if kind in _hostile.KINDS:
+            return _hostile.apply(fault, answer, conn, h11_conn, self._stopping, self._send)
         if kind in ("reset_before", "reset_after"):
             self._reset(conn)
             return False

@@ -75,17 +75,23 @@ class User:
 class Market:
     """A binary market with a YES book; NO is its mirror at ``1 - price``.
 
-    ``status`` is ``active``, ``paused`` (no new orders or amends), or ``settled`` (with
-    ``result`` ``yes``/``no``/``scalar`` and ``settlement_value``, the dollars one YES pays).
-    Fee rates apply to ``contracts * P * (1 - P)`` and are rounded up to the cent per fill.
+    ``status`` follows Kalshi's lifecycle: ``active``; ``paused`` (the exchange deactivated it:
+    no new orders or amends, cancels allowed; reactivation cancels every resting order);
+    ``closed`` (past ``close_time``, by the fake's clock: every order operation is refused,
+    resting orders were canceled); ``settled`` (with ``result`` ``yes``/``no``/``scalar`` and
+    ``settlement_value``, the dollars one YES pays).
+    Fees follow the series' schedule (``series_ticker``; an event override wins), unless
+    ``taker_fee_rate``/``maker_fee_rate`` set the quadratic rates for this market alone.
     """
 
     ticker: str
     event_ticker: str
     tick: Decimal = Decimal("0.01")
     status: str = "active"
-    taker_fee_rate: Decimal = Decimal("0.07")
-    maker_fee_rate: Decimal = ZERO
+    taker_fee_rate: Decimal | None = None
+    maker_fee_rate: Decimal | None = None
+    series_ticker: str | None = None
+    close_time: float | None = None
     result: str | None = None
     settlement_value: Decimal | None = None
     settled_time: float | None = None
@@ -139,6 +145,8 @@ class Order:
     priority: int = 0
     on_book: bool = False
     closed: str | None = None
+    last_update_reason: str | None = None
+    fee_accumulator: Decimal = ZERO
 
     @property
     def remaining(self) -> Decimal:
@@ -312,6 +320,7 @@ class Settlement:
     fees: Decimal
     settled: float
     sequence: int
+    settlement_fee: Decimal = ZERO
 
 
 @attrs.define(eq=False)

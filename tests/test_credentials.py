@@ -34,6 +34,7 @@ def _same_key(loaded: object) -> bool:
 def test_pem_bytes_text_path_and_object(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(PEM)
+    path.chmod(0o600)
     assert _same_key(load_private_key(PEM))
     assert _same_key(load_private_key(PEM.decode()))
     assert _same_key(load_private_key(path))
@@ -76,6 +77,7 @@ def _signs_with_key(credentials: Credentials) -> None:
 def test_from_env_reads_path_or_text(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(ENCRYPTED)
+    path.chmod(0o600)
     by_path = Credentials.from_env(
         {
             "KALSHI_API_KEY_ID": "abc",
@@ -113,13 +115,14 @@ def test_from_env_reads_path_or_text(tmp_path: Path) -> None:
 def test_client_from_env_picks_environment(cls: type, tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(PEM)
+    path.chmod(0o600)
     env = {"KALSHI_API_KEY_ID": "id-1", "KALSHI_PRIVATE_KEY_PATH": str(path), "KALSHI_ENV": "demo"}
     client = cls.from_env(env)
     assert client.base_url == environments.DEMO
     assert client.credentials.key_id == "id-1"
     url = "http://127.0.0.1:9/trade-api/v2"
     assert cls.from_env({**env, "KALSHI_BASE_URL": url}).base_url == url
-    assert cls.from_env({}).credentials is None
+    assert cls.from_env({}, public=True).credentials is None
     assert cls().base_url == environments.PRODUCTION
     with pytest.raises(ValueError, match="unknown Kalshi environment"):
         cls(env="staging")

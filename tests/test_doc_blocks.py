@@ -264,6 +264,7 @@ def world(tmp_path: Path, doc_key_pem: bytes) -> Iterator[dict[str, str]]:
     fake, key_id = documentation_world(doc_key_pem)
     pem_path = tmp_path / "kalshi.pem"
     pem_path.write_bytes(doc_key_pem)
+    pem_path.chmod(0o600)  # as a private key file should be (a looser one warns)
     env = {
         k: v
         for k, v in os.environ.items()

@@ -2,10 +2,11 @@
 
 Random flows of valid operations (several users and subaccounts, random prices, counts, sides,
 times in force, self-trade prevention, amends, decreases, cancels, transfers, netting changes,
-pauses and settlements of every kind) run straight on the engine, and after every step the
-ledger invariants of ``kalshi_testing._engine`` must hold. At the end every market settles and
-the money left in the accounts must be exactly what was deposited, minus what was withdrawn,
-minus the fees the exchange collected."""
+pauses, market closes and settlements of every kind, under a series fee schedule with maker
+fees, per-fill fee rounding and scalar settlement fees) run straight on the engine, and after
+every step the ledger invariants of ``kalshi_testing._engine`` must hold. At the end every market
+settles and the money left in the accounts must be exactly what was deposited, minus what was
+withdrawn, minus the fees the exchange collected."""
 
 from __future__ import annotations
 
@@ -46,9 +47,12 @@ place = st.tuples(
 cancel = st.tuples(st.just("cancel"), st.integers(0, 200))
 amend = st.tuples(st.just("amend"), st.integers(0, 200), prices, counts)
 decrease = st.tuples(st.just("decrease"), st.integers(0, 200), counts)
+# Scalar values on the cent grid, and sometimes below it (payouts then leave a settlement fee).
+values = st.one_of(prices, st.integers(1, 9999).map(lambda v: Decimal(v) / 10000))
 settle = st.tuples(
-    st.just("settle"), st.sampled_from(MARKETS), st.sampled_from(["yes", "no", "scalar"]), prices
+    st.just("settle"), st.sampled_from(MARKETS), st.sampled_from(["yes", "no", "scalar"]), values
 )
+close = st.tuples(st.just("close"), st.sampled_from(MARKETS))
 transfer = st.tuples(
     st.just("transfer"), st.sampled_from(USERS), st.integers(0, 1), st.integers(1, 5000)
 )
@@ -64,11 +68,12 @@ STEPS: dict[str, st.SearchStrategy[tuple[Any, ...]]] = {
     "transfer": transfer,
     "netting": netting,
     "pause": pause,
+    "close": close,
     "wait": wait,
 }
 # Mostly placements, so books fill up and cross; every other kind now and then.
 KINDS = ["place"] * 20 + ["cancel", "cancel", "amend", "amend", "decrease"]
-KINDS += ["settle", "transfer", "netting", "pause", "wait"]
+KINDS += ["settle", "transfer", "netting", "pause", "close", "wait"]
 operations = st.lists(
     st.sampled_from(KINDS).flatmap(lambda kind: STEPS[kind]), min_size=20, max_size=80
 )
@@ -81,6 +86,8 @@ class Flow:
     def __init__(self) -> None:
         self.now = 1_800_000_000.0
         self.fake = FakeExchange(clock=lambda: self.now)
+        # Every market's series charges makers too (0.25x the taker rate), at 1.5x the rates.
+        self.fake.add_series("LEDGER", fee_type="quadratic_with_maker_fees", fee_multiplier="1.5")
         self.live = {name: name for name in MARKETS}
         for name in MARKETS:
             self._list(name)
@@ -137,6 +144,8 @@ class Flow:
         elif kind == "pause":  # a short pause: cancel_order_on_pause orders go, the rest stay
             fake.pause_trading(self.live[op[1]], now=now)
             fake.resume_trading(self.live[op[1]])
+        elif kind == "close":  # the market stops trading; resting orders are canceled
+            fake.close_market(self.live[op[1]], now=now)
         elif kind == "wait":
             self.now += op[1]
 
@@ -161,8 +170,15 @@ def test_random_order_flows_keep_the_ledger_balanced(ops: list[tuple[Any, ...]])
     assert held == ledger.deposits - ledger.withdrawals - ledger.fees
     assert held == 50 * len(USERS) - ledger.fees
     fees = sum((f.fee for f in fake.engine.fills), Decimal(0))
+    fees += sum((s.settlement_fee for s in fake.engine.settlements), Decimal(0))
     assert fees == ledger.fees
-    assert fees == fees.quantize(Decimal("0.01"))  # every fee is whole cents
+    cent = Decimal("0.01")
+    for f in fake.engine.fills:  # every fill moves whole cents (balance precision $0.01)
+        cost = f.count * (f.price if f.book_side == "bid" else 1 - f.price)
+        assert cost + f.fee == (cost + f.fee).quantize(cent)
+    for s in fake.engine.settlements:  # payouts are whole cents; the rest is the fee
+        assert s.payout == s.payout.quantize(cent)
+        assert 0 <= s.settlement_fee < cent
     # Every position is closed and its P&L is what the cash says.
     for user in USERS:
         realized = sum(

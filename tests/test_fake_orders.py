@@ -85,6 +85,7 @@ def test_v2_order_partially_filled_then_amended_decreased_canceled(
 def test_v1_order_partially_filled_then_amended_decreased_canceled(
     harness: Harness, client: Any, fake: FakeExchange, account: ApiKey
 ) -> None:
+    fake.serve_v1_writes = True  # V1 writes answer 410 unless the fake is told to serve them
     # Buy NO at 40 cents = an ask on the YES book at 0.60.
     created = harness.run(lambda c: v1_buy(c, "no", 40, 10, client_order_id="v1-a"), client)
     assert isinstance(created, models.CreateOrderResponse)
@@ -186,11 +187,16 @@ def test_batch_create_reports_each_order(harness: Harness, client: Any, fake: Fa
     assert second.error.code == "market_not_found"
     assert second.order_id is None
     assert third.error is not None
-    assert third.error.code == "invalid_order"
+    assert (third.error.code, third.error.details) == ("invalid_order", "post only cross")
     assert fourth.fill_count == 1
     assert fourth.average_fill_price == D("0.60")
     placed = orders_by_id(harness, client)
-    assert set(placed) == {first.order_id, fourth.order_id}
+    # The crossing post-only order exists, canceled (Kalshi's PostOnlyCrossCancel).
+    assert {o.client_order_id: o.status for o in placed.values()} == {
+        "b-1": "resting",
+        "b-3": "canceled",
+        "b-4": "executed",
+    }
     canceled = harness.run(
         lambda c: c.batch_cancel_orders_v2(
             orders=[{"order_id": first.order_id}, {"order_id": "no-such-order"}]
@@ -206,7 +212,8 @@ def test_batch_create_reports_each_order(harness: Harness, client: Any, fake: Fa
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_v1_batches_report_each_order(harness: Harness, client: Any) -> None:
+def test_v1_batches_report_each_order(harness: Harness, client: Any, fake: FakeExchange) -> None:
+    fake.serve_v1_writes = True
     ok = {"ticker": MARKET, "side": "yes", "action": "buy", "count": 1, "yes_price": 30}
     bad = {**ok, "ticker": "NO-SUCH-MARKET"}
     batch = harness.run(lambda c: c.batch_create_orders(orders=[ok, bad]), client)
@@ -226,7 +233,9 @@ def test_v1_batches_report_each_order(harness: Harness, client: Any) -> None:
     assert canceled.orders[1].error is not None
 
 
-def test_batch_size_is_limited_to_twenty(fake: FakeExchange, account: ApiKey) -> None:
+def test_batch_size_without_rate_limits_is_the_prime_tier_s(
+    fake: FakeExchange, account: ApiKey
+) -> None:
     one = {
         "ticker": MARKET,
         "side": "bid",
@@ -235,7 +244,8 @@ def test_batch_size_is_limited_to_twenty(fake: FakeExchange, account: ApiKey) ->
         "time_in_force": "good_till_canceled",
         "self_trade_prevention_type": "maker",
     }
-    for size, status in ((21, 400), (0, 400), (20, 201)):
+    # No rate limits: the fake reports Prime (write bucket 8,000 tokens, 10 per order).
+    for size, status in ((801, 400), (0, 400), (21, 201)):
         code, _ = call(
             fake, account, "POST", "/portfolio/events/orders/batched", {"orders": [one] * size}
         )
@@ -246,10 +256,10 @@ def test_time_in_force_fill_or_kill_and_immediate_or_cancel(
     harness: Harness, client: Any, fake: FakeExchange, account: ApiKey
 ) -> None:
     fake.seed_liquidity(MARKET, "ask", "0.50", 5)
-    killed = harness.run(lambda c: v2(c, "bid", "0.50", "6", tif="fill_or_kill"), client)
-    assert killed.fill_count == 0
-    assert killed.remaining_count == 0
-    assert harness.run(lambda c: c.get_order(killed.order_id), client).order.status == "canceled"
+    with pytest.raises(errors.FillOrKillError) as info:
+        harness.run(lambda c: v2(c, "bid", "0.50", "6", tif="fill_or_kill"), client)
+    assert (info.value.status, info.value.code) == (409, "fill_or_kill_insufficient_resting_volume")
+    assert orders_by_id(harness, client) == {}
     assert fake.balance(account.user_id) == D(1000)
     ioc = harness.run(lambda c: v2(c, "bid", "0.50", "6", tif="immediate_or_cancel"), client)
     assert ioc.fill_count == 5
@@ -381,11 +391,13 @@ def test_pause_cancels_cancel_on_pause_orders_and_refuses_new_ones(
     placed = orders_by_id(harness, client)
     assert placed[kept.order_id].status == "resting"
     assert placed[dropped.order_id].status == "canceled"
-    with pytest.raises(errors.APIStatusError) as info:
+    with pytest.raises(errors.TradingPausedError) as info:
         harness.run(lambda c: v2(c, "bid", "0.12", "1"), client)
-    assert info.value.status == 503
-    assert info.value.code == "trading_is_paused"
+    assert (info.value.status, info.value.code) == (409, "trading_is_paused")
+    assert info.value.message == "trading is paused"
     fake.resume_trading(MARKET)
+    # Reactivating a paused market cancels every order resting in it.
+    assert orders_by_id(harness, client)[kept.order_id].status == "canceled"
     assert harness.run(lambda c: v2(c, "bid", "0.12", "1"), client).remaining_count == 1
 
 
@@ -458,6 +470,6 @@ def test_insufficient_balance_and_bad_prices(harness: Harness, client: Any) -> N
     assert info.value.code == "insufficient_balance"
     with pytest.raises(errors.BadRequestError) as info:
         harness.run(lambda c: v2(c, "bid", "0.505", "1"), client)  # off the 1-cent grid
-    assert info.value.code == "invalid_order"
+    assert info.value.code == "invalid_price"
     with pytest.raises(errors.NotFoundError):
         harness.run(lambda c: v2(c, "bid", "0.50", "1", ticker="NO-SUCH-MARKET"), client)

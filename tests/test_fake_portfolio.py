@@ -66,9 +66,9 @@ def test_settlement_moves_balance_and_positions(
     assert by_ticker[MARKET].position_fp == 0
     assert by_ticker[MARKET].realized_pnl_dollars == D("7.00")
     assert by_ticker[OTHER].realized_pnl_dollars == D("-1.20")
-    with pytest.raises(errors.BadRequestError) as info:
+    with pytest.raises(errors.MarketClosedError) as info:
         harness.run(lambda c: v2(c, "bid", "0.50", "1"), client)
-    assert info.value.code == "market_closed"
+    assert (info.value.status, info.value.code) == (409, "market_closed")
     fake.check_ledger()
 
 
@@ -91,16 +91,16 @@ def test_transfer_between_subaccounts(
     assert created.subaccount_number == 1
     assert harness.run(lambda c: c.create_subaccount(), client).subaccount_number == 2
     transfer_id = str(uuid.uuid4())
-    for _ in range(2):  # the client transfer id makes a replay harmless
-        harness.run(
-            lambda c: c.apply_subaccount_transfer(
-                client_transfer_id=transfer_id,
-                from_subaccount=0,
-                to_subaccount=1,
-                amount_cents=2500,
-            ),
-            client,
+
+    def transfer(c: Any) -> Any:
+        return c.apply_subaccount_transfer(
+            client_transfer_id=transfer_id, from_subaccount=0, to_subaccount=1, amount_cents=2500
         )
+
+    harness.run(transfer, client)
+    with pytest.raises(errors.ConflictError) as info:  # a replay is refused, not applied twice
+        harness.run(transfer, client)
+    assert (info.value.status, info.value.code) == (409, "transfer_already_exists")
     balances = harness.run(lambda c: c.get_subaccount_balances(), client).subaccount_balances
     assert [(b.subaccount_number, b.balance) for b in balances] == [
         (0, D("975")),

@@ -432,6 +432,7 @@ def test_interrupted_v1_create_and_batch_leave_one_order_each(
     harness: Harness, net: Wire, name: str
 ) -> None:
     fault = {"reset_after": Fault.reset_after, "truncate": Fault.truncate}[name]
+    net.fake.serve_v1_writes = True  # replaying an old V1 flow
     net.plan.add(fault(method="POST", path="/portfolio/orders"))
     c = net.client()
     answer = harness.run(lambda c: c.create_order(**V1), c)

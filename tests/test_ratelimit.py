@@ -51,12 +51,15 @@ def test_costs_match_the_spec_notes() -> None:
 
 
 def test_tiers() -> None:
+    # Kalshi's rate-limit page (Tiers and budgets): read/write tokens per second.
     assert TIERS == {
         "basic": (200, 100),
         "advanced": (300, 300),
+        "expert": (600, 600),
         "premier": (1000, 1000),
         "paragon": (2000, 2000),
         "prime": (4000, 4000),
+        "prestige": (10000, 8000),
     }
     limiter = RateLimiter.for_tier("Advanced")
     assert (limiter.read.rate, limiter.write.rate) == (300, 300)
@@ -67,10 +70,11 @@ def test_tiers() -> None:
 def test_reservations_queue_callers_fairly() -> None:
     limiter = RateLimiter.for_tier("basic", headroom=0.0)
     balance = builders.get_balance()
-    # 20 reads of 10 tokens empty the 200-token read bucket; the next ones queue 50 ms apart.
-    waits = [limiter.acquire(balance, 100.0) for _ in range(23)]
-    assert waits[:20] == [0.0] * 20
-    assert waits[20:] == pytest.approx([0.05, 0.10, 0.15])
+    # 40 reads of 10 tokens empty the 400-token read bucket (two seconds of Basic's 200 a
+    # second); the next ones queue 50 ms apart.
+    waits = [limiter.acquire(balance, 100.0) for _ in range(43)]
+    assert waits[:40] == [0.0] * 40
+    assert waits[40:] == pytest.approx([0.05, 0.10, 0.15])
     # Writes use their own bucket.
     create = builders.create_order_v2(
         ticker=MARKET,
@@ -84,7 +88,7 @@ def test_reservations_queue_callers_fairly() -> None:
     assert limiter.levels(100.0) == {"read": pytest.approx(-30.0), "write": pytest.approx(90.0)}
     # One second later the read bucket has refilled 200 tokens (capped at its capacity).
     assert limiter.levels(101.0)["read"] == pytest.approx(170.0)
-    assert limiter.levels(105.0)["read"] == pytest.approx(200.0)
+    assert limiter.levels(105.0)["read"] == pytest.approx(400.0)
 
 
 def test_a_cost_beyond_the_bucket_waits_for_a_full_bucket_only() -> None:
@@ -106,8 +110,9 @@ def test_a_cost_beyond_the_bucket_waits_for_a_full_bucket_only() -> None:
 def test_headroom_keeps_a_quarter_of_each_bucket() -> None:
     limiter = RateLimiter.for_tier("basic")
     balance = builders.get_balance()
-    waits = [limiter.acquire(balance, 0.0) for _ in range(17)]
-    assert waits == [0.0] * 15 + [pytest.approx(0.05), pytest.approx(0.10)]
+    # Basic's read bucket holds 400 tokens; 300 of them are spent before anyone waits.
+    waits = [limiter.acquire(balance, 0.0) for _ in range(32)]
+    assert waits == [0.0] * 30 + [pytest.approx(0.05), pytest.approx(0.10)]
 
 
 def test_operation_and_batch_costs() -> None:
@@ -210,7 +215,7 @@ def safe_balance(harness: Harness) -> Any:
     return call
 
 
-BURST = 30
+BURST = 50
 
 
 def test_limiter_off_burst_meets_429s(
@@ -220,7 +225,7 @@ def test_limiter_off_burst_meets_429s(
     c = burst_client(harness, limited, account, statuses, rate_limit=None)
     results = harness.concurrently(safe_balance(harness), c, BURST)
     refused = [r for r in results if isinstance(r, errors.RateLimitError)]
-    # 200 tokens admit 20 reads of 10; the rest of the burst is refused.
+    # 400 tokens (Basic's two-second read bucket) admit 40 reads of 10; the rest is refused.
     assert len(refused) >= 5
     assert statuses.count(429) == len(refused)
     assert fake.rate_limits is not None
@@ -239,10 +244,11 @@ def test_limiter_on_burst_never_meets_429(
     assert statuses == [200] * BURST
     assert fake.rate_limits is not None
     assert fake.rate_limits.rejected == 0
-    # 300 tokens at 200 per second with 200 in the bucket: the last request waited 0.5 s.
-    assert elapsed >= 0.5
+    # 500 tokens at 200 per second, 300 of the 400 in the bucket spendable: the last request
+    # waited 1 s.
+    assert elapsed >= 1.0
     levels = c.rate_limit_levels()
-    assert levels["read"] < 200
+    assert levels["read"] < 400
     assert levels["write"] == pytest.approx(100.0)
 
 

@@ -133,6 +133,8 @@ class T:
     maximum: int | None = None
     min_items: int | None = None
     max_items: int | None = None
+    number: bool = False  # a decimal sent as a JSON number (``type: number``), not a string
+    timestamp: bool = False  # an integer ``*_ts`` field: Unix seconds
 
 
 @dataclass
@@ -182,9 +184,14 @@ class Generator:
                 return T("decimal", money="count")
             return T("str")
         if typ == "integer":
-            return T("int", minimum=s.get("minimum"), maximum=s.get("maximum"))
+            return T(
+                "int",
+                minimum=s.get("minimum"),
+                maximum=s.get("maximum"),
+                timestamp=fname.endswith("_ts"),
+            )
         if typ == "number":
-            return T("decimal")
+            return T("decimal", number=True)
         if typ == "boolean":
             return T("bool")
         if typ == "array":
@@ -273,13 +280,16 @@ class Generator:
                 self.add_enum(name, s["enum"], s.get("description"))
             elif s.get("type") == "object" or "properties" in s or "allOf" in s:
                 self.add_model(self.old, name, s, era="3.13")
-        kinds = {"int": "int", "str": "str", "bool": "bool", "decimal": "decimal"}
         for name, fields in self.legacy.items():
-            model = self.models[name]
+            model = self.models.get(name)
+            if model is None:
+                model = self.models[name] = Model(
+                    name, doc=f"{name}: an object that older answers carry (see legacy_fields)."
+                )
             for fname, kind in fields.items():
                 if fname not in model.props:
                     model.props[fname] = Prop(
-                        fname, T(kinds.get(kind, kind)), "Legacy field (integer era).", "legacy"
+                        fname, legacy_type(kind), "Legacy field (integer era).", "legacy"
                     )
 
     # -- emit models ------------------------------------------------------------------------
@@ -338,10 +348,17 @@ class Generator:
                 ann = self.annotation(prop.type).strip('"')
                 comment = ""
                 if prop.era == "legacy":
-                    comment = "  # legacy (seeds)"
+                    comment = "  # legacy (older answers)"
                 elif prop.era == "3.13":
                     comment = "  # spec 3.13"
-                out.append(f"    {pname}: {ann} | None = None{comment}")
+                default = "None"
+                leaf = prop.type
+                while leaf.kind == "list" and leaf.item is not None:
+                    leaf = leaf.item
+                if leaf.kind == "decimal" and leaf.number:
+                    # Written back as a JSON number, not a string (see models._dump).
+                    default = 'attrs.field(default=None, metadata={"json": "number"})'
+                out.append(f"    {pname}: {ann} | None = {default}{comment}")
             out.append("")
         return "\n".join(out) + "\n"
 
@@ -465,6 +482,8 @@ class Generator:
             args.append(f"item={self.spec_expr(t.item)}")
         if t.money:
             args.append(f"money={t.money!r}")
+        if t.timestamp:
+            args.append("timestamp=True")
         for attr in ("minimum", "maximum", "min_items", "max_items"):
             v = getattr(t, attr)
             if v is not None:
@@ -536,7 +555,9 @@ class Generator:
         if t.kind == "dict":
             return "Mapping[str, Any]"
         if t.kind == "datetime":
-            return "datetime"
+            return "DateTimeInput"
+        if t.kind == "int" and t.timestamp:
+            return "TimestampInput"
         if t.kind == "any":
             return "Any"
         return t.kind
@@ -552,12 +573,11 @@ class Generator:
             '"""\n',
             "from __future__ import annotations\n",
             "from collections.abc import Mapping, Sequence",
-            "from datetime import datetime",
             "from typing import Any\n",
             "from kalshi_core._generated import optable as ops",
             "from kalshi_core import models as m",
             "from kalshi_core.wire.call import Call, make_call",
-            "from kalshi_core.wire.validate import DecimalInput\n",
+            "from kalshi_core.wire.validate import DateTimeInput, DecimalInput, TimestampInput\n",
             "__all__ = [",
         ]
         out += [f'    "{op["name"]}",' for op in ops]
@@ -649,6 +669,22 @@ class Generator:
             else:
                 out.append(f"    {op['name']} = operation(b.{op['name']})")
         return "\n".join(out) + "\n"
+
+
+def legacy_type(kind: str) -> T:
+    """The type of a ``legacy_fields.yaml`` entry: ``int``, ``str``, ``bool``, ``datetime``,
+    ``decimal`` (a dollar or fixed-point string), ``number`` (a JSON number, as a Decimal),
+    ``list[...]``, or a model name."""
+    kind = kind.strip()
+    if kind.startswith("list[") and kind.endswith("]"):
+        return T("list", item=legacy_type(kind[5:-1]))
+    if kind == "number":
+        return T("decimal", number=True)
+    if kind in ("int", "str", "bool", "decimal", "datetime"):
+        return T(kind)
+    if kind[:1].isupper():
+        return T("model", name=kind)
+    raise SystemExit(f"legacy_fields.yaml: unknown type {kind!r}")
 
 
 def py(name: str) -> str:

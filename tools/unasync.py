@@ -21,6 +21,7 @@ FILES = {
 WORDS = {
     "AsyncClient": "Client",
     "AsyncRunner": "SyncRunner",
+    "AsyncRawView": "SyncRawView",
     "AsyncBaseTransport": "BaseTransport",
     "AsyncIterator": "Iterator",
     "AsyncIterable": "Iterable",
@@ -28,6 +29,7 @@ WORDS = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "aclose": "close",
+    "aiter_raw": "iter_raw",
     "kalshi_async": "kalshi_sync",
     "async": "sync",
 }

@@ -10,13 +10,12 @@ its response. Nothing here sends, signs or reads the clock.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from kalshi_core._generated import optable as ops
 from kalshi_core import models as m
 from kalshi_core.wire.call import Call, make_call
-from kalshi_core.wire.validate import DecimalInput
+from kalshi_core.wire.validate import DateTimeInput, DecimalInput, TimestampInput
 
 __all__ = [
     "upgrade_account_api_usage_level",
@@ -306,7 +305,7 @@ def propose_block_trade(
     price_centi_cents: int,
     centicount: int,
     maker_side: m.YesNo | str,
-    expiration_ts: datetime,
+    expiration_ts: DateTimeInput,
     buyer_subtrader_id: str | None = None,
     buyer_subaccount: int | None = None,
     seller_subtrader_id: str | None = None,
@@ -421,8 +420,8 @@ def create_quote(
 def get_quotes(
     *,
     cursor: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     status: str | None = None,
     quote_creator_user_id: str | None = None,
@@ -729,8 +728,8 @@ def get_events(
     status: m.QueryStatus | str | None = None,
     series_ticker: str | None = None,
     tickers: str | None = None,
-    min_close_ts: int | None = None,
-    min_updated_ts: int | None = None,
+    min_close_ts: TimestampInput | None = None,
+    min_updated_ts: TimestampInput | None = None,
 ) -> Call[m.GetEventsResponse]:
     """Get Events: ``GET /events``.
 
@@ -858,8 +857,8 @@ def get_market_candlesticks_by_event(
     ticker: str,
     series_ticker: str,
     *,
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
 ) -> Call[m.GetEventCandlesticksResponse]:
     """Get Event Candlesticks: ``GET /series/{series_ticker}/events/{ticker}/candlesticks``.
@@ -891,8 +890,8 @@ def get_event_forecast_percentiles_history(
     series_ticker: str,
     *,
     percentiles: Sequence[int],
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
 ) -> Call[m.GetEventForecastPercentilesHistoryResponse]:
     """Get Event Forecast Percentile History: ``GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history``.
@@ -971,8 +970,8 @@ def get_series_fee_changes(
 
 def get_fcm_fills(
     *,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     cursor: str | None = None,
 ) -> Call[m.GetFcmFillsResponse]:
     """Get FCM Fills: ``GET /fcm/fills``.
@@ -996,8 +995,8 @@ def get_fcm_orders(
     cursor: str | None = None,
     event_ticker: str | None = None,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     status: m.QueryStatus | str | None = None,
     limit: int | None = None,
 ) -> Call[m.GetOrdersResponse]:
@@ -1196,8 +1195,8 @@ def get_historical_cutoff() -> Call[m.GetHistoricalCutoffResponse]:
 def get_fills_historical(
     *,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     subaccount: int | None = None,
@@ -1280,8 +1279,8 @@ def get_historical_market(
 def get_market_candlesticks_historical(
     ticker: str,
     *,
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
 ) -> Call[m.GetMarketCandlesticksHistoricalResponse]:
     """Get Historical Market Candlesticks: ``GET /historical/markets/{ticker}/candlesticks``.
@@ -1310,8 +1309,8 @@ def get_market_candlesticks_historical(
 def get_historical_orders(
     *,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     subaccount: int | None = None,
@@ -1378,8 +1377,8 @@ def get_historical_positions(
 def get_trades_historical(
     *,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     is_block_trade: bool | None = None,
@@ -1583,14 +1582,14 @@ def get_markets(
     cursor: str | None = None,
     event_ticker: str | None = None,
     series_ticker: str | None = None,
-    min_created_ts: int | None = None,
-    max_created_ts: int | None = None,
-    min_updated_ts: int | None = None,
-    max_updated_ts: int | None = None,
-    max_close_ts: int | None = None,
-    min_close_ts: int | None = None,
-    min_settled_ts: int | None = None,
-    max_settled_ts: int | None = None,
+    min_created_ts: TimestampInput | None = None,
+    max_created_ts: TimestampInput | None = None,
+    min_updated_ts: TimestampInput | None = None,
+    max_updated_ts: TimestampInput | None = None,
+    max_close_ts: TimestampInput | None = None,
+    min_close_ts: TimestampInput | None = None,
+    min_settled_ts: TimestampInput | None = None,
+    max_settled_ts: TimestampInput | None = None,
     status: m.QueryStatus | str | None = None,
     tickers: str | None = None,
     mve_filter: m.QueryMveFilter | str | None = None,
@@ -1644,8 +1643,8 @@ def get_markets(
 def batch_get_market_candlesticks(
     *,
     market_tickers: str,
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
     include_latest_before_start: bool | None = None,
 ) -> Call[m.BatchGetMarketCandlesticksResponse]:
@@ -1693,8 +1692,8 @@ def get_trades(
     limit: int | None = None,
     cursor: str | None = None,
     ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     is_block_trade: bool | None = None,
 ) -> Call[m.GetTradesResponse]:
     """Get Trades: ``GET /markets/trades``.
@@ -1759,7 +1758,7 @@ def get_series_list(
     tags: str | None = None,
     include_product_metadata: bool | None = None,
     include_volume: bool | None = None,
-    min_updated_ts: int | None = None,
+    min_updated_ts: TimestampInput | None = None,
 ) -> Call[m.GetSeriesListResponse]:
     """Get Series List: ``GET /series``.
 
@@ -1808,8 +1807,8 @@ def get_market_candlesticks(
     series_ticker: str,
     ticker: str,
     *,
-    start_ts: int,
-    end_ts: int,
+    start_ts: TimestampInput,
+    end_ts: TimestampInput,
     period_interval: int,
     include_latest_before_start: bool | None = None,
 ) -> Call[m.GetMarketCandlesticksResponse]:
@@ -1843,14 +1842,14 @@ def get_market_candlesticks(
 def get_milestones(
     *,
     limit: int,
-    minimum_start_date: datetime | None = None,
+    minimum_start_date: DateTimeInput | None = None,
     category: str | None = None,
     competition: str | None = None,
     source_id: str | None = None,
     type: str | None = None,
     related_event_ticker: str | None = None,
     cursor: str | None = None,
-    min_updated_ts: int | None = None,
+    min_updated_ts: TimestampInput | None = None,
 ) -> Call[m.GetMilestonesResponse]:
     """Get Milestones: ``GET /milestones``.
 
@@ -2408,7 +2407,7 @@ def create_order(
     no_price: int | None = None,
     yes_price_dollars: DecimalInput | None = None,
     no_price_dollars: DecimalInput | None = None,
-    expiration_ts: int | None = None,
+    expiration_ts: TimestampInput | None = None,
     time_in_force: m.TimeInForce | str | None = None,
     buy_max_cost: int | None = None,
     post_only: bool | None = None,
@@ -2475,8 +2474,8 @@ def get_orders(
     *,
     ticker: str | None = None,
     event_ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     status: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
@@ -2754,8 +2753,8 @@ def get_fills(
     *,
     ticker: str | None = None,
     order_id: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     limit: int | None = None,
     cursor: str | None = None,
     subaccount: int | None = None,
@@ -2907,8 +2906,8 @@ def get_settlements(
     cursor: str | None = None,
     ticker: str | None = None,
     event_ticker: str | None = None,
-    min_ts: int | None = None,
-    max_ts: int | None = None,
+    min_ts: TimestampInput | None = None,
+    max_ts: TimestampInput | None = None,
     subaccount: int | None = None,
 ) -> Call[m.GetSettlementsResponse]:
     """Get Settlements: ``GET /portfolio/settlements``.

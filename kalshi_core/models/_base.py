@@ -36,18 +36,56 @@ class TolerantEnum(enum.StrEnum):
 
 
 class Model:
-    """Base of every generated model.
+    """Base of every generated model (REST answers and WebSocket messages alike).
 
-    Models ignore JSON keys they do not declare, but a top-level response keeps the decoded
-    body it was parsed from: :func:`raw_json` returns it, so nothing the server sent is out of
-    reach.
+    A model parsed from JSON keeps the decoded object it came from, at every nesting level, so
+    nothing the server sent is out of reach:
+
+    * ``model.extra_fields``: the keys this SDK does not declare (a field Kalshi added after
+      this release), with their JSON values, e.g. ``market.extra_fields["new_field"]``;
+    * ``model.to_dict()`` / ``model.to_json()``: the model back as JSON, reproducing what was
+      received (unknown keys and ``null``s included, money as its original string, timestamps
+      as received) with any change made to the model since;
+    * :func:`raw_json`: the decoded object itself.
+
+    A model built in Python has no such object: its ``extra_fields`` is empty and ``to_dict``
+    gives its non-``None`` fields.
     """
 
     __slots__ = ("_kalshi_raw",)
 
+    @property
+    def extra_fields(self) -> dict[str, Any]:
+        """The received keys this model does not declare, with their JSON values (a new dict;
+        empty for a model built in Python). They go back out with ``to_dict``/``to_json``."""
+        raw = getattr(self, "_kalshi_raw", None)
+        if not raw:
+            return {}
+        from kalshi_core.models._dump import field_names
+
+        known = field_names(type(self))
+        return {k: v for k, v in raw.items() if k not in known}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as JSON-ready data (``dict``/``list``/``str``/numbers/``None``): for a
+        parsed model, the object that was received, with the model's changes since."""
+        from kalshi_core.models._dump import dump
+
+        result: dict[str, Any] = dump(self)
+        return result
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """``to_dict()`` as JSON text (compact unless ``indent`` is given)."""
+        from kalshi_core.models._dump import dumps
+
+        return dumps(self, indent=indent)
+
 
 def raw_json(model: Model) -> Mapping[str, Any] | None:
-    """The decoded JSON body a response model was parsed from (``None`` for nested models)."""
+    """The decoded JSON object a model was parsed from (``None`` for a model built in Python).
+
+    Every parsed model keeps its own: ``raw_json(page.orders[0])`` is that order's object.
+    """
     return getattr(model, "_kalshi_raw", None)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from kalshi_core.models._base import TolerantEnum
+from kalshi_core.models._base import Model, TolerantEnum
 
 __all__ = ["compile_structure", "compiles"]
 
@@ -149,19 +149,23 @@ def _datetime_from(checked: Callable[[Any, Any], datetime]) -> Convert:
 
 
 def _list_of(convert: Convert) -> Convert:
+    """A list, each element converted; a ``null`` element stays ``None``."""
+
     def structure_list(value: Any) -> list[Any]:
         if type(value) is not list:
             raise TypeError(f"expected a list, got {type(value).__name__}")
-        return [convert(item) for item in value]
+        return [None if item is None else convert(item) for item in value]
 
     return structure_list
 
 
 def _dict_of(convert: Convert) -> Convert:
+    """A map, each value converted; a ``null`` value stays ``None``."""
+
     def structure_dict(value: Any) -> dict[str, Any]:
         if type(value) is not dict:
             raise TypeError(f"expected an object, got {type(value).__name__}")
-        return {str(k): convert(item) for k, item in value.items()}
+        return {str(k): None if item is None else convert(item) for k, item in value.items()}
 
     return structure_dict
 
@@ -262,11 +266,16 @@ def compile_structure(cls: type, converter: Any) -> Callable[..., Any]:
             f"        {every}, = map(o.get, _keys)",
         ]
     plain = _plain(cls)
+    # A model keeps the object it came from (``Model._kalshi_raw``): its unknown keys, its
+    # ``null``s and its timestamps' text, for ``extra_fields`` and ``to_dict``.
+    keeps = issubclass(cls, Model)
     if plain:
         namespace["_new"] = object.__new__
         lines.append("    r = _new(_cls)")
+        if keeps:
+            lines.append("    r._kalshi_raw = o")
     else:
-        lines.append("    return _cls(")
+        lines.append("    r = _cls(")
     deferred: list[tuple[int, Any]] = []
     for index, field in enumerate(fields):
         v = names[index]
@@ -283,7 +292,12 @@ def compile_structure(cls: type, converter: Any) -> Callable[..., Any]:
             lines.append(f"    r.{field.name} = {value}")
         else:
             lines.append(f"        {field.alias}={value},")
-    lines.append("    return r" if plain else "    )")
+    if not plain:
+        lines.append("    )")
+        if keeps:
+            namespace["_setattr"] = object.__setattr__
+            lines.append("    _setattr(r, '_kalshi_raw', o)")
+    lines.append("    return r")
     source = "\n".join(lines)
     code = compile(source, f"<kalshi structure {cls.__qualname__}>", "exec")
     exec(code, namespace)

@@ -10,17 +10,18 @@ message naming the field.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.cols import list_structure_factory, mapping_structure_factory
 from cattrs.gen import make_dict_structure_fn
 
-from kalshi_core.models._base import TolerantEnum
+from kalshi_core.models._base import Model, TolerantEnum
 from kalshi_core.models._compiled import compile_structure, compiles
 
 __all__ = ["DETAILED", "FAST", "StructureError", "structure", "unstructure"]
@@ -96,23 +97,41 @@ def _strict_model(converter: cattrs.Converter) -> Callable[[type[Any]], Any]:
     def factory(cls: type[Any]) -> Any:
         inner = make_dict_structure_fn(cls, converter)
         name = cls.__name__
+        keeps = issubclass(cls, Model)
 
         def hook(data: Any, _: Any) -> Any:
             if data.__class__ is not dict:
                 raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
-            return inner(data, cls)
+            result = inner(data, cls)
+            if keeps:
+                # The object it came from, as the compiled path keeps it (see ``Model``).
+                object.__setattr__(result, "_kalshi_raw", data)
+            return result
 
         return hook
 
     return factory
 
 
+# Built at run time from the element types (``list[X | None]``); typed ``Any`` for mypy.
+_LIST: Any = list
+_DICT: Any = dict
+_OPTIONAL: Any = typing.Optional
+
+
 def _strict_container(converter: cattrs.Converter, kind: type) -> Callable[[Any], Any]:
-    """Lists structure only from JSON arrays and maps only from JSON objects."""
+    """Lists structure only from JSON arrays and maps only from JSON objects; a ``null``
+    element (or map value) stays ``None``."""
     make = list_structure_factory if kind is list else mapping_structure_factory
 
     def factory(t: Any) -> Any:
-        inner: Any = make(t, converter)
+        args: tuple[Any, ...] = get_args(t)
+        tolerant: Any = t
+        if kind is list and len(args) == 1:
+            tolerant = _LIST[_OPTIONAL[args[0]]]
+        elif len(args) == 2:
+            tolerant = _DICT[args[0], _OPTIONAL[args[1]]]
+        inner: Any = make(tolerant, converter)
         label = "array" if kind is list else "object"
 
         def hook(data: Any, _: Any) -> Any:

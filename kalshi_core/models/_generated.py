@@ -215,6 +215,7 @@ __all__ = [
     "Order",
     "OrderGroup",
     "OrderQueuePosition",
+    "Orderbook",
     "OrderbookCountFp",
     "PercentilePoint",
     "PlayByPlay",
@@ -710,7 +711,7 @@ class BatchCancelOrdersIndividualResponse(Model):
     order: Order | None = None
     reduced_by_fp: Decimal | None = None
     error: ErrorResponse | None = None
-    reduced_by: int | None = None  # legacy (seeds)
+    reduced_by: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -839,6 +840,10 @@ class BidAskDistribution(Model):
     low_dollars: Decimal | None = None
     high_dollars: Decimal | None = None
     close_dollars: Decimal | None = None
+    open: int | None = None  # legacy (older answers)
+    low: int | None = None  # legacy (older answers)
+    high: int | None = None  # legacy (older answers)
+    close: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -892,7 +897,7 @@ class CancelOrderResponse(Model):
 
     order: Order | None = None
     reduced_by_fp: Decimal | None = None
-    reduced_by: int | None = None  # legacy (seeds)
+    reduced_by: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1201,7 +1206,7 @@ class EventData(Model):
     settlement_sources: list[SettlementSource] | None = None
     last_updated_ts: datetime | None = None
     fee_type_override: str | None = None
-    fee_multiplier_override: Decimal | None = None
+    fee_multiplier_override: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     exchange_index: int | None = None
     available_on_brokers: bool | None = None  # spec 3.13
 
@@ -1214,7 +1219,7 @@ class EventFeeChange(Model):
     event_ticker: str | None = None
     series_ticker: str | None = None
     fee_type_override: FeeType | None = None
-    fee_multiplier_override: Decimal | None = None
+    fee_multiplier_override: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     scheduled_ts: datetime | None = None
 
 
@@ -1239,12 +1244,12 @@ class EventPosition(Model):
     event_exposure_dollars: Decimal | None = None
     realized_pnl_dollars: Decimal | None = None
     fees_paid_dollars: Decimal | None = None
-    total_cost: int | None = None  # legacy (seeds)
-    total_cost_shares: int | None = None  # legacy (seeds)
-    event_exposure: int | None = None  # legacy (seeds)
-    realized_pnl: int | None = None  # legacy (seeds)
-    resting_orders_count: int | None = None  # legacy (seeds)
-    fees_paid: int | None = None  # legacy (seeds)
+    total_cost: int | None = None  # legacy (older answers)
+    total_cost_shares: int | None = None  # legacy (older answers)
+    event_exposure: int | None = None  # legacy (older answers)
+    realized_pnl: int | None = None  # legacy (older answers)
+    resting_orders_count: int | None = None  # legacy (older answers)
+    fees_paid: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1321,13 +1326,15 @@ class Fill(Model):
     fee_cost: Decimal | None = None
     subaccount_number: int | None = None
     ts: int | None = None
-    client_order_id: str | None = None  # legacy (seeds)
-    count: int | None = None  # legacy (seeds)
-    price: Decimal | None = None  # legacy (seeds)
-    yes_price: int | None = None  # legacy (seeds)
-    no_price: int | None = None  # legacy (seeds)
-    yes_price_fixed: Decimal | None = None  # legacy (seeds)
-    no_price_fixed: Decimal | None = None  # legacy (seeds)
+    client_order_id: str | None = None  # legacy (older answers)
+    count: int | None = None  # legacy (older answers)
+    price: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    yes_price: int | None = None  # legacy (older answers)
+    no_price: int | None = None  # legacy (older answers)
+    yes_price_fixed: Decimal | None = None  # legacy (older answers)
+    no_price_fixed: Decimal | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1622,6 +1629,7 @@ class GetMarketOrderbookResponse(Model):
     """The GetMarketOrderbookResponse schema."""
 
     orderbook_fp: OrderbookCountFp | None = None
+    orderbook: Orderbook | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1699,7 +1707,7 @@ class GetOrderGroupResponse(Model):
     contracts_limit_fp: Decimal | None = None
     orders: list[str] | None = None
     exchange_index: int | None = None
-    contracts_limit: int | None = None  # legacy (seeds)
+    contracts_limit: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1714,7 +1722,7 @@ class GetOrderQueuePositionResponse(Model):
     """The GetOrderQueuePositionResponse schema."""
 
     queue_position_fp: Decimal | None = None
-    queue_position: int | None = None  # legacy (seeds)
+    queue_position: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -1925,6 +1933,7 @@ class IncentiveProgram(Model):
     discount_factor_bps: int | None = None
     target_size_fp: Decimal | None = None
     max_reward_per_account: int | None = None
+    target_size: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2063,8 +2072,8 @@ class Market(Model):
     fee_waiver_expiration_time: datetime | None = None
     early_close_condition: str | None = None
     strike_type: MarketStrikeType | None = None
-    floor_strike: Decimal | None = None
-    cap_strike: Decimal | None = None
+    floor_strike: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
+    cap_strike: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     functional_strike: str | None = None
     custom_strike: dict[str, Any] | None = None
     rules_primary: str | None = None
@@ -2080,6 +2089,32 @@ class Market(Model):
     fractional_trading_enabled: bool | None = None  # spec 3.13
     liquidity_dollars: Decimal | None = None  # spec 3.13
     tick_size: int | None = None  # spec 3.13
+    yes_bid: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    yes_ask: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    no_bid: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    no_ask: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    last_price: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    previous_yes_bid: int | None = None  # legacy (older answers)
+    previous_yes_ask: int | None = None  # legacy (older answers)
+    previous_price: int | None = None  # legacy (older answers)
+    volume: int | None = None  # legacy (older answers)
+    volume_24h: int | None = None  # legacy (older answers)
+    liquidity: int | None = None  # legacy (older answers)
+    open_interest: int | None = None  # legacy (older answers)
+    notional_value: int | None = None  # legacy (older answers)
+    settlement_value: int | None = None  # legacy (older answers)
+    category: str | None = None  # legacy (older answers)
+    risk_limit_cents: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2092,6 +2127,8 @@ class MarketCandlestick(Model):
     price: PriceDistribution | None = None
     volume_fp: Decimal | None = None
     open_interest_fp: Decimal | None = None
+    volume: int | None = None  # legacy (older answers)
+    open_interest: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2144,11 +2181,11 @@ class MarketPosition(Model):
     fees_paid_dollars: Decimal | None = None
     last_updated_ts: datetime | None = None
     resting_orders_count: int | None = None  # spec 3.13
-    total_traded: int | None = None  # legacy (seeds)
-    position: int | None = None  # legacy (seeds)
-    market_exposure: int | None = None  # legacy (seeds)
-    realized_pnl: int | None = None  # legacy (seeds)
-    fees_paid: int | None = None  # legacy (seeds)
+    total_traded: int | None = None  # legacy (older answers)
+    position: int | None = None  # legacy (older answers)
+    market_exposure: int | None = None  # legacy (older answers)
+    realized_pnl: int | None = None  # legacy (older answers)
+    fees_paid: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2232,25 +2269,25 @@ class Order(Model):
     cancel_order_on_pause: bool | None = None
     subaccount_number: int | None = None
     exchange_index: int | None = None
-    yes_price: int | None = None  # legacy (seeds)
-    no_price: int | None = None  # legacy (seeds)
-    fill_count: int | None = None  # legacy (seeds)
-    remaining_count: int | None = None  # legacy (seeds)
-    initial_count: int | None = None  # legacy (seeds)
-    taker_fees: int | None = None  # legacy (seeds)
-    maker_fees: int | None = None  # legacy (seeds)
-    taker_fill_cost: int | None = None  # legacy (seeds)
-    maker_fill_cost: int | None = None  # legacy (seeds)
-    taker_fill_count: int | None = None  # legacy (seeds)
-    maker_fill_count: int | None = None  # legacy (seeds)
-    place_count: int | None = None  # legacy (seeds)
-    queue_position: int | None = None  # legacy (seeds)
-    amend_count: int | None = None  # legacy (seeds)
-    amend_taker_fill_count: int | None = None  # legacy (seeds)
-    decrease_count: int | None = None  # legacy (seeds)
-    close_cancel_count: int | None = None  # legacy (seeds)
-    fcc_cancel_count: int | None = None  # legacy (seeds)
-    taker_self_trade_cancel_count: int | None = None  # legacy (seeds)
+    yes_price: int | None = None  # legacy (older answers)
+    no_price: int | None = None  # legacy (older answers)
+    fill_count: int | None = None  # legacy (older answers)
+    remaining_count: int | None = None  # legacy (older answers)
+    initial_count: int | None = None  # legacy (older answers)
+    taker_fees: int | None = None  # legacy (older answers)
+    maker_fees: int | None = None  # legacy (older answers)
+    taker_fill_cost: int | None = None  # legacy (older answers)
+    maker_fill_cost: int | None = None  # legacy (older answers)
+    taker_fill_count: int | None = None  # legacy (older answers)
+    maker_fill_count: int | None = None  # legacy (older answers)
+    place_count: int | None = None  # legacy (older answers)
+    queue_position: int | None = None  # legacy (older answers)
+    amend_count: int | None = None  # legacy (older answers)
+    amend_taker_fill_count: int | None = None  # legacy (older answers)
+    decrease_count: int | None = None  # legacy (older answers)
+    close_cancel_count: int | None = None  # legacy (older answers)
+    fcc_cancel_count: int | None = None  # legacy (older answers)
+    taker_self_trade_cancel_count: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2261,7 +2298,7 @@ class OrderGroup(Model):
     contracts_limit_fp: Decimal | None = None
     is_auto_cancel_enabled: bool | None = None
     exchange_index: int | None = None
-    contracts_limit: int | None = None  # legacy (seeds)
+    contracts_limit: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2271,7 +2308,21 @@ class OrderQueuePosition(Model):
     order_id: str | None = None
     market_ticker: str | None = None
     queue_position_fp: Decimal | None = None
-    queue_position: int | None = None  # legacy (seeds)
+    queue_position: int | None = None  # legacy (older answers)
+
+
+@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+class Orderbook(Model):
+    """Orderbook: an object that older answers carry (see legacy_fields)."""
+
+    yes: list[list[Decimal]] | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    no: list[list[Decimal]] | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
+    yes_dollars: list[list[Decimal]] | None = None  # legacy (older answers)
+    no_dollars: list[list[Decimal]] | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2287,8 +2338,8 @@ class PercentilePoint(Model):
     """The PercentilePoint schema."""
 
     percentile: int | None = None
-    raw_numerical_forecast: Decimal | None = None
-    numerical_forecast: Decimal | None = None
+    raw_numerical_forecast: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
+    numerical_forecast: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     formatted_forecast: str | None = None
 
 
@@ -2318,6 +2369,14 @@ class PriceDistribution(Model):
     previous_dollars: Decimal | None = None
     min_dollars: Decimal | None = None
     max_dollars: Decimal | None = None
+    open: int | None = None  # legacy (older answers)
+    low: int | None = None  # legacy (older answers)
+    high: int | None = None  # legacy (older answers)
+    close: int | None = None  # legacy (older answers)
+    mean: int | None = None  # legacy (older answers)
+    previous: int | None = None  # legacy (older answers)
+    min: int | None = None  # legacy (older answers)
+    max: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2398,6 +2457,10 @@ class Quote(Model):
     rfq_creator_subaccount: int | None = None
     yes_contracts_fp: Decimal | None = None
     no_contracts_fp: Decimal | None = None
+    contracts: int | None = None  # legacy (older answers)
+    yes_bid: int | None = None  # legacy (older answers)
+    no_bid: int | None = None  # legacy (older answers)
+    rfq_target_cost_centi_cents: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2420,6 +2483,8 @@ class RFQ(Model):
     creator_subaccount: int | None = None
     cancelled_ts: datetime | None = None
     updated_ts: datetime | None = None
+    contracts: int | None = None  # legacy (older answers)
+    target_cost_centi_cents: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2452,11 +2517,12 @@ class Series(Model):
     contract_terms_url: str | None = None
     product_metadata: dict[str, Any] | None = None
     fee_type: FeeType | None = None
-    fee_multiplier: Decimal | None = None
+    fee_multiplier: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     additional_prohibitions: list[str] | None = None
     volume_fp: Decimal | None = None
     last_updated_ts: datetime | None = None
     exchange_index: int | None = None
+    volume: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2466,7 +2532,7 @@ class SeriesFeeChange(Model):
     id: str | None = None
     series_ticker: str | None = None
     fee_type: FeeType | None = None
-    fee_multiplier: Decimal | None = None
+    fee_multiplier: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     scheduled_ts: datetime | None = None
 
 
@@ -2494,10 +2560,10 @@ class Settlement(Model):
     settled_time: datetime | None = None
     fee_cost: Decimal | None = None
     value: int | None = None
-    yes_count: int | None = None  # legacy (seeds)
-    yes_total_cost: int | None = None  # legacy (seeds)
-    no_count: int | None = None  # legacy (seeds)
-    no_total_cost: int | None = None  # legacy (seeds)
+    yes_count: int | None = None  # legacy (older answers)
+    yes_total_cost: int | None = None  # legacy (older answers)
+    no_count: int | None = None  # legacy (older answers)
+    no_total_cost: int | None = None  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2599,6 +2665,12 @@ class Trade(Model):
     taker_book_side: BookSide | None = None
     created_time: datetime | None = None
     is_block_trade: bool | None = None
+    count: int | None = None  # legacy (older answers)
+    yes_price: int | None = None  # legacy (older answers)
+    no_price: int | None = None  # legacy (older answers)
+    price: Decimal | None = attrs.field(
+        default=None, metadata={"json": "number"}
+    )  # legacy (older answers)
 
 
 @attrs.define(slots=True, kw_only=True, weakref_slot=False)
@@ -2651,7 +2723,7 @@ class WeatherIndexCalibration(Model):
     change_reason: str | None = None
     calibration_window_start_ms: int | None = None
     calibration_window_end_ms: int | None = None
-    city_reference_c: Decimal | None = None
+    city_reference_c: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     stations: list[WeatherIndexCalibrationStation] | None = None
 
 
@@ -2660,8 +2732,8 @@ class WeatherIndexCalibrationStation(Model):
     """The WeatherIndexCalibrationStation schema."""
 
     station_id: str | None = None
-    weight: Decimal | None = None
-    offset_c: Decimal | None = None
+    weight: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
+    offset_c: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     update_note: str | None = None
 
 
@@ -2670,7 +2742,7 @@ class WeatherIndexPoint(Model):
     """The WeatherIndexPoint schema."""
 
     t: int | None = None
-    v: Decimal | None = None
+    v: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     status: str | None = None
     contributors: int | None = None
     receipt_basis: str | None = None
@@ -2684,7 +2756,7 @@ class WeatherIndexStationReading(Model):
     station_id: str | None = None
     code: str | None = None
     source: str | None = None
-    temp_f: Decimal | None = None
+    temp_f: Decimal | None = attrs.field(default=None, metadata={"json": "number"})
     obs_time_ms: int | None = None
     received_at_ms: int | None = None
     primary_code: str | None = None

@@ -3,9 +3,13 @@
 Kalshi meters each account with two token buckets, **read** (GET requests) and **write**
 (everything else), refilled every second. A request costs ``default_cost`` tokens (10) unless
 its endpoint is listed with another cost; batch endpoints cost per order in the batch. Public
-tiers (tokens per second, read/write): Basic 200/100, Advanced 300/300, Premier 1000/1000,
-Paragon 2000/2000, Prime 4000/4000. The exchange answers 429 when a bucket cannot cover a
-request's cost.
+tiers (tokens per second, read/write): Basic 200/100, Advanced 300/300, Expert 600/600,
+Premier 1000/1000, Paragon 2000/2000, Prime 4000/4000, Prestige 10000/8000. A bucket holds
+**two seconds** of budget for the Basic and Advanced read buckets and every write bucket above
+Basic, one second otherwise (``TIER_CAPACITIES``). A single order write (create, cancel,
+decrease, amend: ``SHARD_SCOPED``) that names ``exchange_index >= 1`` draws from that shard's
+own write bucket, with the full write budget; batches always bill the unscoped one. The exchange
+answers 429 when a bucket cannot cover a request's cost.
 
 ``RateLimiter.acquire(call, now)`` *reserves* the call's tokens and returns how long to wait
 before sending (``0.0``: send now). Reserving lets the level go negative, so concurrent
@@ -19,8 +23,7 @@ holding it). ``now`` is any monotonic clock in seconds.
 
 Costs come from the spec's notes (``DEFAULT_COSTS``, ``PER_ITEM_COSTS``) and can be replaced
 with the account's real numbers from ``GetAccountApiLimits`` and ``GetAccountEndpointCosts``
-(``configure``). Tier buckets hold one second of budget; the exchange may allow more burst
-(``bucket_capacity``), which ``configure`` adopts.
+(``configure``), which also adopts the account's ``bucket_capacity``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kalshi_core import models as m
+from kalshi_core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from kalshi_core.wire.call import Call
@@ -39,7 +43,9 @@ __all__ = [
     "DEFAULT_COST",
     "DEFAULT_COSTS",
     "PER_ITEM_COSTS",
+    "SHARD_SCOPED",
     "TIERS",
+    "TIER_CAPACITIES",
     "Bucket",
     "RateLimiter",
     "discovery_calls",
@@ -51,10 +57,31 @@ DEFAULT_COST = 10
 TIERS: Mapping[str, tuple[int, int]] = {
     "basic": (200, 100),
     "advanced": (300, 300),
+    "expert": (600, 600),
     "premier": (1000, 1000),
     "paragon": (2000, 2000),
     "prime": (4000, 4000),
+    "prestige": (10000, 8000),
 }
+
+
+def _capacities(tier: str, read: int, write: int) -> tuple[int, int]:
+    # Kalshi: "Basic and Advanced Predictions Read buckets, and Write buckets above the Basic
+    # tier, hold up to two seconds of budget"; the others hold one.
+    read_capacity = 2 * read if tier in ("basic", "advanced") else read
+    return read_capacity, write if tier == "basic" else 2 * write
+
+
+#: Tier name -> (read bucket capacity, write bucket capacity), in tokens.
+TIER_CAPACITIES: Mapping[str, tuple[int, int]] = {
+    tier: _capacities(tier, read, write) for tier, (read, write) in TIERS.items()
+}
+
+#: Single order writes that bill the write bucket of the shard their ``exchange_index`` names
+#: (when it is 1 or more).
+SHARD_SCOPED: frozenset[str] = frozenset(
+    {"CreateOrderV2", "CancelOrderV2", "DecreaseOrderV2", "AmendOrderV2"}
+)
 
 #: Non-default per-request costs, from the spec's ``x-mint`` notes ("Rate limit: N tokens per
 #: request"). V1 ``CancelOrder`` costs what ``CancelOrderV2`` does.
@@ -101,7 +128,7 @@ class Bucket:
 
     def __init__(self, rate: float, capacity: float | None = None, reserve: float = 0.0) -> None:
         if rate <= 0:
-            raise ValueError("a bucket's rate must be positive")
+            raise ConfigurationError("a bucket's rate must be positive")
         self.rate = float(rate)
         self.capacity = float(capacity if capacity is not None else rate)
         self.spare = float(reserve)
@@ -152,7 +179,7 @@ class RateLimiter:
     requests in another order than they were admitted, does not meet the exchange's 429.
     """
 
-    __slots__ = ("_costs", "default_cost", "headroom", "read", "tier", "write")
+    __slots__ = ("_costs", "_shards", "default_cost", "headroom", "read", "tier", "write")
 
     def __init__(
         self,
@@ -166,12 +193,14 @@ class RateLimiter:
         headroom: float = 0.25,
     ) -> None:
         if not 0.0 <= headroom < 1.0:
-            raise ValueError("headroom must be in [0, 1)")
+            raise ConfigurationError("headroom must be in [0, 1)")
         self.headroom = headroom
         self.read = Bucket(*read) if isinstance(read, tuple) else Bucket(read)
         self.write = Bucket(*write) if isinstance(write, tuple) else Bucket(write)
         for bucket in (self.read, self.write):
             bucket.spare = bucket.capacity * headroom
+        #: Write buckets of shards 1, 2, ... (made on first use, each with the full budget).
+        self._shards: dict[int, Bucket] = {}
         self.default_cost = default_cost
         self.tier = tier
         self._costs: dict[str, tuple[int, bool]] = {}
@@ -182,15 +211,17 @@ class RateLimiter:
 
     @classmethod
     def for_tier(cls, tier: str, *, headroom: float = 0.25) -> RateLimiter:
-        """The limiter for a public tier: basic, advanced, premier, paragon or prime."""
+        """The limiter for a public tier (basic, advanced, expert, premier, paragon, prime or
+        prestige) with its budgets and bucket capacities."""
         key = tier.lower()
         if key not in TIERS:
-            raise ValueError(
+            raise ConfigurationError(
                 f"unknown rate-limit tier {tier!r}: use one of {', '.join(TIERS)}, explicit "
                 "numbers (RateLimiter(read=..., write=...)), or configure_rate_limits()"
             )
         read, write = TIERS[key]
-        return cls(read, write, tier=key, headroom=headroom)
+        read_capacity, write_capacity = TIER_CAPACITIES[key]
+        return cls((read, read_capacity), (write, write_capacity), tier=key, headroom=headroom)
 
     def _set_costs(self, costs: Mapping[str, int], per_item: Mapping[str, int]) -> None:
         table = {op: (cost, False) for op, cost in costs.items()}
@@ -208,11 +239,28 @@ class RateLimiter:
         return cost * max(_batch_size(call.body), 1)
 
     def bucket_for(self, call: Call[Any]) -> Bucket:
-        return self.read if call.operation.method == "GET" else self.write
+        """The bucket ``call`` draws from: read for GET; for a single order write naming
+        ``exchange_index >= 1``, that shard's write bucket; else the unscoped write bucket."""
+        if call.operation.method == "GET":
+            return self.read
+        if call.operation.operation_id in SHARD_SCOPED:
+            shard = _exchange_index(call)
+            if shard >= 1:
+                return self.shard_bucket(shard)
+        return self.write
+
+    def shard_bucket(self, shard: int) -> Bucket:
+        """The write bucket of exchange shard ``shard`` (1 or more), made on first use with
+        the unscoped write bucket's budget and capacity."""
+        bucket = self._shards.get(shard)
+        if bucket is None:
+            bucket = Bucket(self.write.rate, self.write.capacity, self.write.spare)
+            self._shards[shard] = bucket
+        return bucket
 
     def acquire(self, call: Call[Any], now: float) -> float:
         """Reserve ``call``'s tokens at ``now``; the seconds to wait before sending it."""
-        bucket = self.read if call.operation.method == "GET" else self.write
+        bucket = self.bucket_for(call)
         entry = self._costs.get(call.operation.operation_id)
         if entry is None:
             return bucket.reserve(self.default_cost, now)
@@ -226,8 +274,12 @@ class RateLimiter:
         self.bucket_for(call).drain(now)
 
     def levels(self, now: float) -> dict[str, float]:
-        """The current token levels, ``{"read": ..., "write": ...}``."""
-        return {"read": self.read.current(now), "write": self.write.current(now)}
+        """The current token levels, ``{"read": ..., "write": ...}`` (and ``"write:N"`` for
+        each shard bucket in use)."""
+        out = {"read": self.read.current(now), "write": self.write.current(now)}
+        for shard, bucket in sorted(self._shards.items()):
+            out[f"write:{shard}"] = bucket.current(now)
+        return out
 
     def configure(
         self,
@@ -246,6 +298,11 @@ class RateLimiter:
                 bucket.capacity = float(spec.bucket_capacity or spec.refill_rate)
                 bucket.spare = bucket.capacity * self.headroom
                 bucket.level = min(bucket.level, bucket.capacity)
+                if name == "write":
+                    for shard in self._shards.values():
+                        shard.rate, shard.capacity = bucket.rate, bucket.capacity
+                        shard.spare = bucket.spare
+                        shard.level = min(shard.level, shard.capacity)
             if limits.usage_tier:
                 self.tier = limits.usage_tier
         if costs is not None:
@@ -275,7 +332,7 @@ def _batch_size(body: bytes | None) -> int:
         return 0
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # our own request body; defensive only
         return 0
     if not isinstance(data, dict):
         return 0
@@ -283,6 +340,24 @@ def _batch_size(body: bytes | None) -> int:
     if not isinstance(items, list):
         items = data.get("ids")
     return len(items) if isinstance(items, list) else 0
+
+
+def _exchange_index(call: Call[Any]) -> int:
+    """The ``exchange_index`` a write names (query or JSON body); 0 when it names none."""
+    raw: Any = call.query_value("exchange_index")
+    if raw is None and call.body:
+        try:
+            data = json.loads(call.body)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if isinstance(data, dict):
+            raw = data.get("exchange_index")
+    if isinstance(raw, bool):
+        return 0
+    try:
+        return int(raw) if raw is not None else 0
+    except (TypeError, ValueError):
+        return 0
 
 
 def discovery_calls() -> tuple[Call[m.GetAccountApiLimitsResponse], Call[Any]]:

@@ -37,7 +37,6 @@ blocking. The random source is injectable (``rng``) so tests can pin it.
 from __future__ import annotations
 
 import enum
-import json
 import random
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -45,6 +44,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from kalshi_core.errors import ConfigurationError
+from kalshi_core.models import _json
 from kalshi_core.policy.clock import ClockOffset
 from kalshi_core.policy.idempotency import (
     cancel_recovery,
@@ -145,8 +146,8 @@ def parse_retry_after(
 
 def _error_code(response: Response) -> str | None:
     try:
-        data = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
+        data = _json.loads(response.body)
+    except ValueError:
         return None
     if not isinstance(data, dict):
         return None
@@ -175,9 +176,9 @@ class RetryPolicy:
 
     def __attrs_post_init__(self) -> None:
         if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+            raise ConfigurationError("max_retries must be >= 0")
         if self.backoff_base < 0 or self.backoff_cap < 0 or self.max_retry_after < 0:
-            raise ValueError("backoff_base, backoff_cap and max_retry_after must be >= 0")
+            raise ConfigurationError("backoff_base, backoff_cap and max_retry_after must be >= 0")
 
     def backoff(self, retry: int) -> float:
         """The jittered delay before retry number ``retry`` (1-based)."""
@@ -258,8 +259,8 @@ class RetryState:
                 and _error_code(outcome) == "header_timestamp_expired"
             ):
                 self._clock_retried = True
-                self._clock.correct(outcome.header("date"), now)
-                return Resend(0.0, "clock corrected from the server's Date header")
+                if self._clock.correct(outcome.header("date"), now):
+                    return Resend(0.0, "clock corrected from the server's Date header")
             return GIVE_UP
         if status == 404 and delivered_before:
             cancel = cancel_recovery(self._call, outcome)

@@ -12,13 +12,25 @@ market and event positions). ``procedure(fn)`` runs a multi-request plan (``fn``
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from kalshi_core.errors import KalshiError
 from kalshi_core.policy.pagination import Paginator
 from kalshi_core.wire.call import Call
 
-__all__ = ["AsyncRunner", "Plan", "SyncRunner", "operation", "paginated", "procedure"]
+if TYPE_CHECKING:
+    from kalshi_core.wire.raw import RawResponse
+
+__all__ = [
+    "AsyncRawRunner",
+    "AsyncRunner",
+    "Plan",
+    "SyncRawRunner",
+    "SyncRunner",
+    "operation",
+    "paginated",
+    "procedure",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -55,6 +67,29 @@ class AsyncRunner:
 
     async def _run(self, call: Call[T]) -> T:
         raise NotImplementedError
+
+
+class SyncRawRunner:
+    """What a sync raw view implements (``client.with_raw_response``): run one call, return
+    its ``RawResponse``. Operations bound to it answer raw; a paginated one fetches one page."""
+
+    __slots__ = ()
+
+    def _run(self, call: Call[T]) -> RawResponse[T]:
+        raise NotImplementedError
+
+
+class AsyncRawRunner:
+    """What an async raw view implements: run one call, return its ``RawResponse``."""
+
+    __slots__ = ()
+
+    async def _run(self, call: Call[T]) -> RawResponse[T]:
+        raise NotImplementedError
+
+
+_ASYNC = (AsyncRunner, AsyncRawRunner)
+_RAW = (SyncRawRunner, AsyncRawRunner)
 
 
 class _Bound:
@@ -246,10 +281,14 @@ class operation(_OperationDescriptor[P, T]):  # noqa: N801 - used like a decorat
     def __get__(self, obj: SyncRunner, owner: Any) -> SyncBound[P, T]: ...
     @overload
     def __get__(self, obj: AsyncRunner, owner: Any) -> AsyncBound[P, T]: ...
+    @overload
+    def __get__(self, obj: SyncRawRunner, owner: Any) -> SyncBound[P, RawResponse[T]]: ...
+    @overload
+    def __get__(self, obj: AsyncRawRunner, owner: Any) -> AsyncBound[P, RawResponse[T]]: ...
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
-        if isinstance(obj, AsyncRunner):
+        if isinstance(obj, _ASYNC):
             return self._cache(obj, AsyncBound(self.builder, obj))
         return self._cache(obj, SyncBound(self.builder, obj))
 
@@ -274,9 +313,17 @@ class paginated(_OperationDescriptor[P, T], Generic[P, T, I]):  # noqa: N801
     def __get__(self, obj: SyncRunner, owner: Any) -> SyncPaginatedBound[P, T, I]: ...
     @overload
     def __get__(self, obj: AsyncRunner, owner: Any) -> AsyncPaginatedBound[P, T, I]: ...
+    @overload
+    def __get__(self, obj: SyncRawRunner, owner: Any) -> SyncBound[P, RawResponse[T]]: ...
+    @overload
+    def __get__(self, obj: AsyncRawRunner, owner: Any) -> AsyncBound[P, RawResponse[T]]: ...
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
+        if isinstance(obj, _RAW):
+            # One page, raw: walking pages needs the models, not the raw answers.
+            raw = AsyncBound if isinstance(obj, AsyncRawRunner) else SyncBound
+            return self._cache(obj, raw(self.builder, obj))
         if isinstance(obj, AsyncRunner):
             return self._cache(obj, AsyncPaginatedBound(self.builder, obj, self.items, self.lists))
         return self._cache(obj, SyncPaginatedBound(self.builder, obj, self.items, self.lists))
@@ -302,6 +349,11 @@ class procedure(Generic[P, T]):  # noqa: N801 - used like a decorator
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
             return self
+        if isinstance(obj, _RAW):
+            raise AttributeError(
+                f"{self.name} runs several requests; with_raw_response covers single calls "
+                "(use the client's on_attempt hook to see every answer)"
+            )
         bound: Any
         if isinstance(obj, AsyncRunner):
             bound = AsyncProcedureBound(self.fn, obj)

@@ -17,7 +17,13 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from kalshi_core.errors import DecodeError, ValidationError
+from kalshi_core.errors import (
+    ConfigurationError,
+    CredentialsError,
+    DecodeError,
+    DeprecatedEndpointError,
+    ValidationError,
+)
 from kalshi_core.models import _json
 from kalshi_core.models._converter import StructureError, structure
 from kalshi_core.policy.client_order_ids import ensure_client_order_ids
@@ -53,7 +59,8 @@ class Call(Generic[T]):
         now: float | None = None,
     ) -> Request:
         """The HTTP request for ``base_url``; signed at ``now`` (Unix seconds) when credentials
-        are given. Raises ``ValueError`` for an authenticated operation without credentials."""
+        are given. Raises ``CredentialsError`` (a ``ValueError``) for an authenticated
+        operation without credentials."""
         url = base_url.rstrip("/") + self.path
         if self.query:
             url += "?" + urlencode(self.query)
@@ -65,10 +72,10 @@ class Call(Generic[T]):
         )
         if credentials is not None:
             if now is None:
-                raise ValueError("signing needs the current time: pass now=")
+                raise ConfigurationError("signing needs the current time: pass now=")
             return sign_request(request, credentials, now)
         if self.operation.auth:
-            raise ValueError(
+            raise CredentialsError(
                 f"{self.operation.name} needs an API key: pass key_id and private_key to the client"
             )
         return request
@@ -97,7 +104,10 @@ class Call(Generic[T]):
         op = self.operation
         method, path = op.method, self.path
         if not 200 <= response.status < 300:
-            raise error_from_response(response, method, path)
+            error = error_from_response(response, method, path)
+            if isinstance(error, DeprecatedEndpointError):
+                error._use_instead(op.name, op.replacement)
+            raise error
         if op.response is None:
             return None  # type: ignore[return-value]
         try:
@@ -221,6 +231,26 @@ def _query_text(value: Any) -> str:
     return str(value)
 
 
+_DOT_SEGMENTS = frozenset({"", ".", ".."})
+
+
+def path_segment(value: Any, name: str) -> str:
+    """``value`` percent-encoded as one path segment, which no layer can normalise away.
+
+    Every character outside RFC 3986's unreserved set is encoded (``/``, ``?``, ``#``, ``%``,
+    ``\\``, spaces, controls, non-ASCII), so the value can never end its segment. ``.`` and
+    ``..`` (which ``httpx`` and servers remove as dot segments, turning a cancel of order ``.``
+    into a cancel-all) and the empty string are refused with a ``ValidationError`` naming the
+    parameter, and so are they padded with spaces (a server may strip them): no real id or
+    ticker is one of them.
+    """
+    text = str(value)
+    if text in _DOT_SEGMENTS or text.strip() in _DOT_SEGMENTS:
+        shown = "empty" if not text.strip() else repr(text)
+        raise ValidationError(name, f"{shown} cannot be a path segment (it would change the URL)")
+    return quote(text, safe="")
+
+
 def make_call(
     operation: Operation[T], params: Mapping[str, Any], body: Mapping[str, Any] | None
 ) -> Call[T]:
@@ -243,7 +273,7 @@ def make_call(
         value = normalize(value, f.kind, f.name, _schemas)
         checked[f.name] = value
         if f.location == "path":
-            path_values[f.name] = quote(str(value), safe="")
+            path_values[f.name] = path_segment(value, f.name)
         elif isinstance(value, list):
             query += [(f.name, _query_text(v)) for v in value]
         else:

@@ -13,17 +13,25 @@ from __future__ import annotations
 
 import base64
 import os
+import re
+import stat
+import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+from kalshi_core.errors import ConfigurationTypeError, CredentialsError
 from kalshi_core.wire.values import Request
 
 __all__ = [
     "Credentials",
+    "KeyFilePermissionWarning",
+    "check_key_id",
     "Ed25519Signer",
     "PrivateKeyInput",
     "RsaPssSigner",
@@ -38,6 +46,10 @@ PrivateKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | ed25519.E
 KEY_HEADER = "KALSHI-ACCESS-KEY"
 TIMESTAMP_HEADER = "KALSHI-ACCESS-TIMESTAMP"
 SIGNATURE_HEADER = "KALSHI-ACCESS-SIGNATURE"
+
+
+class KeyFilePermissionWarning(UserWarning):
+    """A private key file is readable by group or others (``chmod 600`` it)."""
 
 
 @runtime_checkable
@@ -86,46 +98,144 @@ class Ed25519Signer:
         raise TypeError("signers hold a private key and cannot be pickled")
 
 
+_BASE64_BODY = re.compile(r"[A-Za-z0-9+/=\s]{40,}")
+_KEY_ID = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def _looks_like_key_material(text: str) -> bool:
+    """Whether ``text`` is more likely a key (a base64 body without its BEGIN/END lines, a
+    PEM) than a file name: such text is never echoed in an error message."""
+    return "-----" in text or "\n" in text or _BASE64_BODY.fullmatch(text) is not None
+
+
+def _key_file(path: Path) -> bytes:
+    """The bytes of a key file; warns (as ssh does) when group or others may read it."""
+    shown = str(path)
+    if _looks_like_key_material(shown) or len(shown) > 1024:
+        shown = "<not shown: it looks like key material, not a path>"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CredentialsError(
+            f"cannot read private key file {shown}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    except ValueError:  # an embedded NUL: not a path at all
+        raise CredentialsError("private_key is neither a PEM key nor a readable path") from None
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # pragma: no cover - read a moment ago
+        mode = 0
+    if os.name == "posix" and mode & 0o077:
+        warnings.warn(
+            f"private key file {shown} is readable by group or others (mode "
+            f"{stat.S_IMODE(mode):04o}); restrict it with chmod 600",
+            KeyFilePermissionWarning,
+            stacklevel=_outside_sdk(),
+        )
+    return data
+
+
+def _outside_sdk() -> int:
+    """The stack level of the first caller outside this SDK, for warnings."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+        ("kalshi_core", "kalshi_sync", "kalshi_async")
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _unescape_pem(text: str) -> str:
+    """A PEM pasted into a ``.env`` file often arrives with literal ``\\n`` for its newlines
+    (and sometimes in quotes): restore them."""
+    text = text.strip().strip("'\"")
+    if "\\n" in text and "\n" not in text.strip():
+        text = text.replace("\\r", "").replace("\\n", "\n")
+    return text
+
+
 def load_private_key(
     key: PrivateKeyInput, password: str | bytes | None = None
 ) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
     """Load a private key from PEM bytes or text, a file path, or a loaded key object.
 
-    ``password`` decrypts an encrypted PEM. Raises ``ValueError`` (never echoing the key) when
-    the input is not a usable RSA or Ed25519 private key.
+    PEM text whose newlines were escaped (``\\n``, as a ``.env`` file holds it) is accepted,
+    and so is a bare base64 body (PKCS#8 or PKCS#1 DER without the BEGIN/END lines).
+    ``password`` decrypts an encrypted PEM. Raises ``CredentialsError`` (a ``ValueError``;
+    ``ConfigurationTypeError`` for a wrong type) that never echoes the key, nor a "path" that
+    looks like key material. Warns with ``KeyFilePermissionWarning`` when a key file is readable
+    by group or others.
     """
     if isinstance(key, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
         return key
-    if isinstance(key, str) and "-----BEGIN" in key:
-        data = key.encode()
-    elif isinstance(key, bytes) and b"-----BEGIN" in key:
-        data = key
-    elif isinstance(key, (str, os.PathLike)):
-        path = Path(key)
+    if isinstance(key, (str, bytes)) and not key.strip():
+        raise CredentialsError("private_key is empty")
+    der: bytes | None = None
+    data = b""
+    text: str | None = None
+    if isinstance(key, bytes):
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ValueError(
-                f"cannot read private key file {str(path)!r}: {exc.strerror}"
+            text = key.decode("ascii")
+        except UnicodeDecodeError:
+            der = key  # raw DER bytes
+    elif isinstance(key, str):
+        text = key
+    if der is not None:
+        pass
+    elif text is not None and "-----BEGIN" in text:
+        data = _unescape_pem(text).encode("ascii", "replace")
+    elif text is not None and _BASE64_BODY.fullmatch(text.strip()):
+        try:
+            der = base64.b64decode("".join(text.split()), validate=True)
+        except ValueError:
+            raise CredentialsError(
+                "private_key looks like base64 but does not decode; pass the PEM file's path "
+                "or its whole text, BEGIN/END lines included"
             ) from None
     elif isinstance(key, bytes):
-        data = key
+        data = key  # not PEM, not base64: refused below without being echoed
+    elif isinstance(key, (str, os.PathLike)):
+        if isinstance(key, str) and ("\n" in key.strip() or "-----" in key):
+            raise CredentialsError(
+                "private_key is neither a PEM key (no -----BEGIN line) nor a path"
+            )
+        data = _key_file(Path(key))
     else:
-        raise TypeError(
+        raise ConfigurationTypeError(
             "private_key must be PEM bytes or text, a path, or an RSAPrivateKey/Ed25519PrivateKey"
         )
     pw = password.encode() if isinstance(password, str) else password
+    if pw is not None and not isinstance(pw, bytes):
+        raise ConfigurationTypeError("private_key_password must be str or bytes")
     try:
-        loaded = serialization.load_pem_private_key(data, password=pw)
+        if der is not None:
+            loaded = serialization.load_der_private_key(der, password=pw)
+        elif b"-----BEGIN" in data:
+            loaded = serialization.load_pem_private_key(data, password=pw)
+        else:
+            raise ValueError
     except TypeError as exc:
-        raise ValueError(f"private key password problem: {exc}") from None
-    except ValueError:
-        raise ValueError(
-            "private_key is not a readable PEM private key (wrong password, or not a key)"
-        ) from None
+        # cryptography's wording ("Password was not given but private key is encrypted") names
+        # no key material.
+        raise CredentialsError(f"private key password problem: {exc}") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise CredentialsError(_why_not_a_key(data, der)) from None
     if not isinstance(loaded, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
-        raise ValueError("private_key must be an RSA or Ed25519 private key")
+        raise CredentialsError("private_key must be an RSA or Ed25519 private key")
     return loaded
+
+
+def _why_not_a_key(data: bytes, der: bytes | None) -> str:
+    if b"PUBLIC KEY-----" in data:
+        return (
+            "private_key is a public key: pass the private key whose public half you registered "
+            "with Kalshi"
+        )
+    if der is not None:
+        return "private_key is not a readable private key (base64 of something else?)"
+    return "private_key is not a readable PEM private key (wrong password, or not a key)"
 
 
 def _signer_for(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> Signer:
@@ -151,10 +261,9 @@ class Credentials:
         password: str | bytes | None = None,
         signer: Signer | None = None,
     ) -> None:
-        if not key_id or not isinstance(key_id, str):
-            raise ValueError("key_id must be a non-empty string")
+        check_key_id(key_id)
         if (private_key is None) == (signer is None):
-            raise ValueError("pass exactly one of private_key and signer")
+            raise CredentialsError("pass exactly one of private_key and signer")
         self.key_id = key_id
         if signer is None:
             assert private_key is not None
@@ -165,7 +274,7 @@ class Credentials:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials | None:
         """Credentials from ``KALSHI_API_KEY_ID`` plus ``KALSHI_PRIVATE_KEY_PATH`` or
         ``KALSHI_PRIVATE_KEY`` (PEM text), with ``KALSHI_PRIVATE_KEY_PASSWORD`` for an encrypted
-        key. ``None`` when no key id is set; ``ValueError`` when a key id has no key.
+        key. ``None`` when no key id is set; ``CredentialsError`` when a key id has no key.
         """
         env = os.environ if environ is None else environ
         key_id = env.get("KALSHI_API_KEY_ID")
@@ -176,7 +285,7 @@ class Credentials:
             return cls(key_id, Path(env["KALSHI_PRIVATE_KEY_PATH"]), password=password)
         if env.get("KALSHI_PRIVATE_KEY"):
             return cls(key_id, env["KALSHI_PRIVATE_KEY"], password=password)
-        raise ValueError(
+        raise CredentialsError(
             "KALSHI_API_KEY_ID is set but neither KALSHI_PRIVATE_KEY_PATH nor KALSHI_PRIVATE_KEY is"
         )
 
@@ -197,6 +306,24 @@ class Credentials:
 
     def __reduce__(self) -> str:
         raise TypeError("Credentials hold a private key and cannot be pickled")
+
+
+def check_key_id(key_id: object) -> str:
+    """``key_id`` if it can go into a header: 1 to 200 printable ASCII characters, no spaces or
+    line breaks (Kalshi's ids are UUIDs). Raises ``CredentialsError`` (or
+    ``ConfigurationTypeError``) without echoing it: a key pasted into the wrong place must not
+    end up in a log."""
+    if not isinstance(key_id, str):
+        raise ConfigurationTypeError(f"key_id must be a str, not {type(key_id).__name__}")
+    if not key_id:
+        raise CredentialsError("key_id must be a non-empty string")
+    if _KEY_ID.fullmatch(key_id) is None:
+        if len(key_id) > 200:
+            problem = "is longer than 200 characters (a private key in the wrong argument?)"
+        else:
+            problem = "contains spaces, line breaks, control or non-ASCII characters"
+        raise CredentialsError(f"key_id {problem}; Kalshi's key ids are UUIDs")
+    return key_id
 
 
 def signing_message(timestamp_ms: int, method: str, path: str) -> bytes:

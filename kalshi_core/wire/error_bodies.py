@@ -11,17 +11,25 @@ import json
 from typing import Any
 
 from kalshi_core.errors import APIStatusError, status_error_class
+from kalshi_core.models import _json
 from kalshi_core.wire.values import Response
 
-__all__ = ["error_fields", "error_from_response"]
+__all__ = ["REQUEST_ID_HEADERS", "error_fields", "error_from_response"]
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+#: Headers that carry the id of a request, in the order they are looked for.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+_REQUEST_ID_HEADERS = REQUEST_ID_HEADERS
 
 
 def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (ValueError, TypeError, RecursionError):
+        return "<unprintable>"
 
 
 def error_fields(data: Any) -> dict[str, str | None]:
@@ -51,10 +59,17 @@ def error_from_response(
     body: Any = data
     if body is None:
         try:
-            body = json.loads(response.body) if response.body else None
+            body = _json.loads(response.body) if response.body else None
         except (ValueError, UnicodeDecodeError):
             body = response.body[:500].decode("utf-8", "replace")
     fields = error_fields(body)
+    if 300 <= response.status < 400:
+        location = response.header("location")
+        fields["message"] = (
+            f"the server answered a redirect{f' to {location[:200]}' if location else ''}; "
+            "the SDK never follows redirects (its signed headers must not reach another "
+            "origin): point base_url at the final address"
+        )
     if fields["message"] is None and isinstance(body, str) and body.strip():
         snippet = " ".join(body.split())[:200]
         fields["message"] = f"non-JSON error body: {snippet}"

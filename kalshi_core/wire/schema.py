@@ -29,6 +29,8 @@ class Kind:
     maximum: int | None = None
     min_items: int | None = None
     max_items: int | None = None
+    #: An integer ``*_ts`` field (Unix seconds): also takes an aware datetime or ISO 8601 text.
+    timestamp: bool = False
 
 
 @attrs.frozen

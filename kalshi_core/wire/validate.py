@@ -4,10 +4,18 @@
 ``ValidationError`` naming ``where`` (the argument, or a path into it such as ``orders[3].price``).
 Money is never a float: a float where a dollar amount or a fixed-point count is expected is
 refused with a message that says to pass a ``Decimal`` or a string.
+
+Times: a ``date-time`` field takes a timezone-aware ``datetime`` or ISO 8601 text with an
+offset (``"2026-01-12T15:24:03Z"``); an integer ``*_ts`` field (Unix seconds) takes an ``int``,
+a float of seconds (its fraction dropped), an aware ``datetime`` or ISO 8601 text. A naive
+``datetime``, text without an offset, or a number of milliseconds where seconds are expected
+is refused with a ``ValidationError`` naming the field.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -21,9 +29,26 @@ from kalshi_core.models._converter import unstructure
 from kalshi_core.wire.rules import check_schema
 from kalshi_core.wire.schema import Field, Kind
 
-__all__ = ["DecimalInput", "normalize", "normalize_fields", "to_decimal"]
+__all__ = [
+    "DateTimeInput",
+    "DecimalInput",
+    "TimestampInput",
+    "normalize",
+    "normalize_fields",
+    "to_datetime",
+    "to_decimal",
+    "to_timestamp",
+]
 
 DecimalInput = Decimal | str | int
+#: A ``date-time`` argument: an aware ``datetime`` or ISO 8601 text with an offset.
+DateTimeInput = datetime | str
+#: An integer ``*_ts`` argument (Unix seconds): also an aware ``datetime`` or ISO 8601 text.
+TimestampInput = int | float | datetime | str
+
+# Unix seconds beyond this (year 5138) are milliseconds passed by mistake.
+_MAX_SECONDS = 10**11
+_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 # Places a request may carry: the spec says dollar fields take 2-4 decimals, counts 0-2.
 _PLACES = {"dollars": 4, "count": 2}
@@ -54,6 +79,54 @@ def to_decimal(value: object, where: str, money: str | None = None) -> Decimal:
 
 
 _CENTS = Decimal("0.01")
+
+
+def to_datetime(value: object, where: str) -> datetime:
+    """``value`` (an aware ``datetime`` or ISO 8601 text with an offset) as an aware
+    ``datetime``; a naive one, text without an offset, or anything else is refused."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationError(
+                where,
+                "a naive datetime has no timezone; pass an aware one (tzinfo=UTC) "
+                "or ISO 8601 text with an offset",
+            )
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", text))
+        except ValueError:
+            raise ValidationError(
+                where, f"{value!r} is not an ISO 8601 date-time (e.g. '2026-01-12T15:24:03Z')"
+            ) from None
+        if parsed.tzinfo is None:
+            raise ValidationError(
+                where, f"{value!r} has no timezone offset; add 'Z' (UTC) or '+HH:MM'"
+            )
+        return parsed
+    raise ValidationError(
+        where, f"expected an aware datetime or ISO 8601 text, got {type(value).__name__}"
+    )
+
+
+def to_timestamp(value: object, where: str) -> int:
+    """``value`` as Unix seconds: an ``int``, a float of seconds (fraction dropped), an aware
+    ``datetime`` or ISO 8601 text with an offset."""
+    if isinstance(value, (datetime, str)):
+        return math.floor(to_datetime(value, where).timestamp())
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(where, f"{value!r} is not a time")
+        value = math.floor(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        got = type(value).__name__
+        raise ValidationError(
+            where, f"expected Unix seconds, an aware datetime or ISO 8601 text, got {got}"
+        )
+    if abs(value) >= _MAX_SECONDS:
+        raise ValidationError(where, f"{value} looks like milliseconds; pass Unix seconds")
+    return value
 
 
 def _format_decimal(value: Decimal, money: str | None) -> str:
@@ -93,6 +166,8 @@ def normalize(value: Any, kind: Kind, where: str, schemas: SchemaLookup) -> Any:
             raise ValidationError(where, f"expected a string, got {type(value).__name__}")
         return value
     if k == "int":
+        if kind.timestamp:
+            value = to_timestamp(value, where)
         return _check_int(value, kind, where)
     if k == "bool":
         if not isinstance(value, bool):
@@ -103,9 +178,7 @@ def normalize(value: Any, kind: Kind, where: str, schemas: SchemaLookup) -> Any:
     if k == "enum":
         return _check_enum(value, kind, where)
     if k == "datetime":
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValidationError(where, "expected a timezone-aware datetime")
-        return value.isoformat().replace("+00:00", "Z")
+        return to_datetime(value, where).isoformat().replace("+00:00", "Z")
     if k == "list":
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise ValidationError(where, f"expected a list, got {type(value).__name__}")
