@@ -146,7 +146,9 @@ def doctor(json: JsonFlag = False) -> None:
     settings = _settings(json)
     results: list[doctor_checks.Check] = []
     console = _console()
-    for check in doctor_checks.run_checks(settings.environ):
+    from kalshi_cli.stream_check import websocket_check
+
+    for check in doctor_checks.run_checks(settings.environ, websocket_check=websocket_check):
         results.append(check)
         if not settings.json:
             console.print(f"{_MARKS[check.status]}  [bold]{check.name}[/]: {check.detail}",

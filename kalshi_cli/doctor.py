@@ -4,8 +4,8 @@ Checks run in order and later ones are skipped (with the reason) when what they 
 the key id, the key file or text (present, private, permissions, parses, RSA or Ed25519), the
 environment and its host (reachable, answers as the Trade API), the clock against the
 server's ``Date``, the key against the server (a signed call), the account's rate-limit tier,
-and the WebSocket handshake. Nothing here prints key material: a key is described by its
-type and size only.
+and the WebSocket handshake (a signed upgrade through ``kalshi_core.stream``). Nothing here
+prints key material: a key is described by its type and size only.
 """
 
 from __future__ import annotations

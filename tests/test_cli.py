@@ -95,7 +95,7 @@ def test_doctor_passes_every_check_on_a_good_setup(setup: Setup, capsys, monkeyp
     assert code == 0, out
     assert json.loads(out)["ok"] is True
     for name in ("key id", "key file", "key permissions", "key type", "environment", "host",
-                 "clock", "authentication", "rate limits"):
+                 "clock", "authentication", "rate limits", "websocket"):
         assert checks[name]["status"] == "pass", checks[name]
     assert checks["key type"]["detail"] == "RSA 2048-bit"
     assert "$1,000.00" in checks["authentication"]["detail"]
