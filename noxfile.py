@@ -73,3 +73,16 @@ def bench(session: nox.Session) -> None:
         "kalshi-python-async==3.2.0",
     )
     session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation testing with mutmut over the core's policies and the fake's engine (not a default
+    session): the sync driver over MockTransport, one module group at a time, each with a time
+    budget; the score per module and every survivor's verdict land in docs/mutation.md.
+
+    ``nox -s mutation -- pagination ratelimit`` runs some groups; ``-- --list`` names them;
+    ``-- --write-doc`` rewrites the tables in docs/mutation.md.
+    """
+    session.install("-e", ".[test,trio]", "mutmut>=3.8,<3.9")
+    session.run("python", "tools/mutation.py", *session.posargs)

@@ -157,6 +157,26 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
     for case, v in parse.items():
         w(f"| {case} | {v['current_spec']['ours']} | `{v['current_spec']['theirs']}` |")
 
+    # -- figure 1b -----------------------------------------------------------------------------
+    if "dump" in r:
+        dump = r["dump"]["cases"]
+        w("\n## 1b. Back to JSON: dumping the parsed pages\n")
+        w(
+            "`to_dict()` reproduces the received JSON (unknown keys, nulls, money and timestamp "
+            "text as received); `to_json()` adds the encoding. Process CPU per page (ms), and "
+            "dump time over parse time of the same round (goal: well under 1).\n"
+        )
+        w(
+            "| page | parse ms | to_dict ms | to_json ms | to_dict/parse | to_json/parse |\n"
+            "|---|---|---|---|---|---|"
+        )
+        for case, v in dump.items():
+            w(
+                f"| {case} | {_range(v['parse_ms'], 2)} | {_range(v['to_dict_ms'], 2)} | "
+                f"{_range(v['to_json_ms'], 2)} | {_range(v['to_dict_over_parse'], 2)} | "
+                f"{_range(v['to_json_over_parse'], 2)} |"
+            )
+
     # -- figure 2 ------------------------------------------------------------------------------
     w("\n## 2. Per-call cost: sequential calls, RSA-2048 signing, keep-alive loopback\n")
     sa = r["calls"]["server_alone"]

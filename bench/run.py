@@ -97,6 +97,7 @@ def main() -> None:
     results = {
         "sign": figure("fig_sign", 100 if q else 300, 3 if q else 9),
         "parse": figure("fig_parse", 3 if q else 15),
+        "dump": figure("fig_dump", 3 if q else 15),
         "calls": figure("fig_calls", 30 if q else 200, 2 if q else 11),
         "fanout": figure("fig_fanout", 500, 2 if q else 9),
         "profile": figure("fig_profile"),

@@ -1,7 +1,8 @@
 """Kalshi Trade API v2, async: ``AsyncClient`` over httpx, under asyncio or trio."""
 
+from typing import TYPE_CHECKING, Any
+
 from kalshi_async._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncClient
-from kalshi_async._transport import H11Transport
 from kalshi_core import errors
 from kalshi_core.errors import (
     APIStatusError,
@@ -16,9 +17,12 @@ from kalshi_core.errors import (
     ConnectionClosedError,
     CredentialsError,
     DecodeError,
+    DeprecatedEndpointError,
+    FillOrKillError,
     InternalServerError,
     InvalidSignatureError,
     KalshiError,
+    MarketClosedError,
     NotFoundError,
     OrderAlreadyExistsError,
     PaginationError,
@@ -29,6 +33,7 @@ from kalshi_core.errors import (
     ServiceUnavailableError,
     TimestampExpiredError,
     TLSError,
+    TradingPausedError,
     TransportError,
     UnknownApiKeyError,
     ValidationError,
@@ -49,9 +54,12 @@ __all__ = [
     "ConnectionClosedError",
     "CredentialsError",
     "DecodeError",
+    "DeprecatedEndpointError",
+    "FillOrKillError",
     "InternalServerError",
     "InvalidSignatureError",
     "KalshiError",
+    "MarketClosedError",
     "NotFoundError",
     "OrderAlreadyExistsError",
     "PaginationError",
@@ -62,6 +70,7 @@ __all__ = [
     "ServiceUnavailableError",
     "TLSError",
     "TimestampExpiredError",
+    "TradingPausedError",
     "TransportError",
     "UnknownApiKeyError",
     "ValidationError",
@@ -74,3 +83,15 @@ __all__ = [
     "RateLimiter",
     "RetryPolicy",
 ]
+
+if TYPE_CHECKING:
+    from kalshi_async._transport import H11Transport
+
+
+def __getattr__(name: str) -> Any:
+    # The h11 pool loads with the first client (or here, when asked for by name).
+    if name == "H11Transport":
+        from kalshi_async._transport import H11Transport
+
+        return H11Transport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

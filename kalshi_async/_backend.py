@@ -11,11 +11,14 @@ from typing import Any
 import anyio
 import httpx
 
-from kalshi_async._transport import H11Transport
-
 __all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "fail_after", "sleep"]
 
-Lock = anyio.Lock
+
+
+def Lock() -> anyio.Lock:  # noqa: N802 - stands for the class; anyio loads its locks lazily
+    """A task lock of the running library (asyncio or trio)."""
+    return anyio.Lock()
+
 #: Guards the rate limiter's state; never held across an await, so a plain lock serves
 #: both tasks and threads.
 ThreadLock = threading.Lock
@@ -27,6 +30,8 @@ async def sleep(seconds: float) -> None:
 
 def default_transport(limits: httpx.Limits, verify: ssl.SSLContext) -> httpx.AsyncBaseTransport:
     """The lean h11 pool (``H11Transport``): httpcore's pool stalls on bursts of requests."""
+    from kalshi_async._transport import H11Transport  # h11 loads with the first client
+
     return H11Transport(limits=limits, verify=verify)
 
 

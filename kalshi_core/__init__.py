@@ -11,6 +11,8 @@ what it builds; anything else (an event loop of your own, h11 over a plain socke
     balance = call.parse(Response(status, headers, body))
 """
 
+from typing import TYPE_CHECKING, Any
+
 from kalshi_core import builders, errors, models, trading
 from kalshi_core._generated.surface import Surface
 from kalshi_core.policy.pagination import Paginator
@@ -18,7 +20,6 @@ from kalshi_core.wire import environments
 from kalshi_core.wire.call import Call
 from kalshi_core.wire.credentials import Credentials, Signer, sign_request
 from kalshi_core.wire.raw import RawResponse
-from kalshi_core.wire.schema import Operation
 from kalshi_core.wire.values import Request, Response
 
 __all__ = [
@@ -40,3 +41,15 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from kalshi_core.wire.schema import Operation
+
+
+def __getattr__(name: str) -> Any:
+    # The operation table's vocabulary loads with the table (on the first call), not here.
+    if name == "Operation":
+        from kalshi_core.wire.schema import Operation
+
+        return Operation
+    raise AttributeError(f"module 'kalshi_core' has no attribute {name!r}")

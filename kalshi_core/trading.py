@@ -28,11 +28,10 @@ Everything here is pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
-
-import attrs
 
 from kalshi_core import builders
 from kalshi_core import models as m
@@ -98,7 +97,7 @@ def _choice(value: object, where: str, allowed: tuple[str, ...]) -> str:
 
 
 # -- tick grids --------------------------------------------------------------------------------
-@attrs.frozen
+@dataclasses.dataclass(frozen=True, slots=True)
 class TickGrid:
     """The prices a market accepts: ``ranges`` of ``(start, end, step)`` in dollars.
 
@@ -313,6 +312,8 @@ class BatchPlan(Generic[T]):
             items.extend(getattr(answer, "orders", None) or ())
             raw = raw_json(answer) if isinstance(answer, m.Model) else None
             raw_items.extend((raw or {}).get("orders") or ())
+        import attrs  # the answers are models: attrs is loaded already
+
         merged = attrs.evolve(first, orders=items)  # type: ignore[misc]
         object.__setattr__(merged, "_kalshi_raw", {"orders": raw_items})
         return merged
@@ -362,7 +363,13 @@ def _reindexed(exc: ValidationError, field: str, offset: int) -> ValidationError
 def create_orders_in_batches(
     orders: Sequence[m.CreateOrderV2Request | Mapping[str, Any]], *, size: int = MAX_BATCH
 ) -> BatchPlan[m.BatchCreateOrdersV2Response]:
-    """:func:`split_batches` over ``builders.batch_create_orders_v2``."""
+    """Create any number of V2 orders, ``size`` (at most 20) per ``batch_create_orders_v2``.
+
+    Every order is validated before the first batch is sent; the answers merge into one
+    ``BatchCreateOrdersV2Response`` in the order given. A batch that fails midway raises
+    ``PartialBatchError`` (``completed``, ``failed``, ``unsent``). On a client this runs the
+    plan; here it returns it (:func:`split_batches` over ``builders.batch_create_orders_v2``).
+    """
     return split_batches(builders.batch_create_orders_v2, orders, size=size)
 
 
@@ -371,12 +378,18 @@ def cancel_orders_in_batches(
     *,
     size: int = MAX_BATCH,
 ) -> BatchPlan[m.BatchCancelOrdersV2Response]:
-    """:func:`split_batches` over ``builders.batch_cancel_orders_v2``; a plain string is an
-    order id."""
+    """Cancel any number of orders, ``size`` (at most 20) per ``batch_cancel_orders_v2``.
+
+    An item is an order id (a string) or a ``{"order_id": ..., "subaccount": ...}`` mapping.
+    The answers merge into one ``BatchCancelOrdersV2Response``; a batch that fails midway
+    raises ``PartialBatchError``. On a client this runs the plan; here it returns it
+    (:func:`split_batches` over ``builders.batch_cancel_orders_v2``).
+    """
     items = [{"order_id": o} if isinstance(o, str) else o for o in orders]
     return split_batches(builders.batch_cancel_orders_v2, items, size=size)
 
 
 def run_plan(plan: BatchPlan[T]) -> BatchPlan[T]:
-    """The identity: lets ``client.run_plan(plan)`` run any plan built here."""
+    """Run a plan built by this module (``split_batches`` over any batch builder, V1 included)
+    and return its result; here, the identity."""
     return plan

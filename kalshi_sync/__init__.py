@@ -1,5 +1,7 @@
 """Kalshi Trade API v2, sync: ``Client`` over httpx."""
 
+from typing import TYPE_CHECKING, Any
+
 from kalshi_core import errors
 from kalshi_core.errors import (
     APIStatusError,
@@ -14,9 +16,12 @@ from kalshi_core.errors import (
     ConnectionClosedError,
     CredentialsError,
     DecodeError,
+    DeprecatedEndpointError,
+    FillOrKillError,
     InternalServerError,
     InvalidSignatureError,
     KalshiError,
+    MarketClosedError,
     NotFoundError,
     OrderAlreadyExistsError,
     PaginationError,
@@ -27,6 +32,7 @@ from kalshi_core.errors import (
     ServiceUnavailableError,
     TimestampExpiredError,
     TLSError,
+    TradingPausedError,
     TransportError,
     UnknownApiKeyError,
     ValidationError,
@@ -34,7 +40,6 @@ from kalshi_core.errors import (
 from kalshi_core.policy.ratelimit import RateLimiter
 from kalshi_core.policy.retry import Attempt, RetryPolicy
 from kalshi_sync._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Client
-from kalshi_sync._transport import H11Transport
 
 __all__ = [
     "APIStatusError",
@@ -49,9 +54,12 @@ __all__ = [
     "ConnectionClosedError",
     "CredentialsError",
     "DecodeError",
+    "DeprecatedEndpointError",
+    "FillOrKillError",
     "InternalServerError",
     "InvalidSignatureError",
     "KalshiError",
+    "MarketClosedError",
     "NotFoundError",
     "OrderAlreadyExistsError",
     "PaginationError",
@@ -62,6 +70,7 @@ __all__ = [
     "ServiceUnavailableError",
     "TLSError",
     "TimestampExpiredError",
+    "TradingPausedError",
     "TransportError",
     "UnknownApiKeyError",
     "ValidationError",
@@ -74,3 +83,15 @@ __all__ = [
     "RateLimiter",
     "RetryPolicy",
 ]
+
+if TYPE_CHECKING:
+    from kalshi_sync._transport import H11Transport
+
+
+def __getattr__(name: str) -> Any:
+    # The h11 pool loads with the first client (or here, when asked for by name).
+    if name == "H11Transport":
+        from kalshi_sync._transport import H11Transport
+
+        return H11Transport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

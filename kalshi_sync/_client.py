@@ -18,7 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -51,11 +51,13 @@ from kalshi_core.policy.retry import (
 from kalshi_core.surface.bound import SyncRunner
 from kalshi_core.wire import raw as _raw
 from kalshi_core.wire.body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, BodyReader
-from kalshi_core.wire.credentials import PrivateKeyInput
 from kalshi_core.wire.environments import base_url_hint, resolve_base_url
 from kalshi_core.wire.values import redacted_headers
 
 from . import _backend
+
+if TYPE_CHECKING:
+    from kalshi_core.wire.credentials import PrivateKeyInput
 
 __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",

@@ -8,14 +8,12 @@ command line.
 
 from typing import TYPE_CHECKING, Any
 
-from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401 - handlers
-from kalshi_testing._engine import Ledger
-from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
-from kalshi_testing._faults import Fault, FaultPlan
-from kalshi_testing._ratelimit import FakeRateLimits
-from kalshi_testing._server import LoopbackServer
-
 if TYPE_CHECKING:
+    from kalshi_testing._engine import Ledger
+    from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
+    from kalshi_testing._faults import Fault, FaultPlan
+    from kalshi_testing._ratelimit import FakeRateLimits
+    from kalshi_testing._server import LoopbackServer
     from kalshi_testing._transport import mock_transport
 
 __all__ = [
@@ -32,12 +30,36 @@ __all__ = [
     "mock_transport",
 ]
 
+# Where each public name lives. Nothing is imported until a name is asked for: the pytest
+# plugin lives in this package, and a pytest run that never uses its fixtures must not pay
+# for the SDK (the fake imports the whole operation table and every model). httpx, too, is
+# imported only for ``mock_transport``, so code that embeds the core without httpx can use the
+# fake exchange.
+_HOMES = {
+    "ApiKey": "_exchange",
+    "Context": "_exchange",
+    "FakeError": "_exchange",
+    "FakeExchange": "_exchange",
+    "handler": "_exchange",
+    "Fault": "_faults",
+    "FaultPlan": "_faults",
+    "FakeRateLimits": "_ratelimit",
+    "Ledger": "_engine",
+    "LoopbackServer": "_server",
+    "mock_transport": "_transport",
+}
+
 
 def __getattr__(name: str) -> Any:
-    # httpx is imported only when the MockTransport adapter is asked for, so code that embeds
-    # the core without httpx (h11 over a socket) can still use the fake exchange.
-    if name == "mock_transport":
-        from kalshi_testing._transport import mock_transport
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'kalshi_testing' has no attribute {name!r}")
+    import importlib
 
-        return mock_transport
-    raise AttributeError(f"module 'kalshi_testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"kalshi_testing.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -49,6 +49,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="seconds the exchange's clock runs ahead (negative: behind) of this machine's; "
         "it checks timestamps and dates its answers by that clock",
     )
+    p.add_argument(
+        "--serve-v1-writes",
+        action="store_true",
+        help="serve the V1 order writes (default: 410, as production since June 2026)",
+    )
     return p
 
 
@@ -77,7 +82,9 @@ def write_private_key(path: Path, pem: bytes) -> None:
 def main(argv: list[str] | None = None, prog: str = "python -m kalshi_testing") -> int:
     args = _parser(prog).parse_args(argv)
     skew = args.clock_skew
-    exchange = FakeExchange(clock=lambda: time.time() + skew)
+    exchange = FakeExchange(
+        clock=lambda: time.time() + skew, serve_v1_writes=args.serve_v1_writes
+    )
     for ticker in args.market or ["HIGHNY-24JAN01-T60"]:
         exchange.add_market(ticker)
     public = args.public_key.read_bytes() if args.public_key else None

@@ -11,12 +11,14 @@ The money model (all ``Decimal`` dollars, exact):
   amount is its *locked collateral* (``Order.locked``).
 * A trade at the maker's price ``q`` spends the collateral: the YES buyer pays ``q``, the NO buyer
   ``1 - q`` per contract; a taker that crossed at a better price than its limit gets the
-  difference back. Each side pays its fee, ``ceil_to_cent(rate * contracts * q * (1 - q))``
-  (taker rate 0.07, maker rate per market, default 0).
+  difference back. Each side pays its fee: the series' fee schedule (``_fees``) rounded up to
+  $0.0001, plus a rounding fee that floors the balance change to the balance precision, less
+  the whole-cent refunds of the order's rounding accumulator.
 * With netting on (the default), a subaccount holding YES and NO in one market redeems each pair
   for $1 at once; with netting off it keeps both until settlement.
 * Settlement pays each YES ``v`` and each NO ``1 - v`` (``v`` = 1 for yes, 0 for no, the scalar
-  value otherwise) and cancels the market's resting orders.
+  value otherwise), rounded down to the cent per position (the rest is a settlement fee), and
+  cancels the market's resting orders.
 
 The ledger invariants (``Engine.ledger``), true after every request:
 
@@ -36,7 +38,7 @@ import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import attrs
 
@@ -58,7 +60,7 @@ from kalshi_testing._state import (
     User,
 )
 
-__all__ = ["GROUP_WINDOW", "MAX_SUBACCOUNT", "Engine", "Execution", "Ledger", "fee"]
+__all__ = ["GROUP_WINDOW", "MAX_SUBACCOUNT", "Engine", "Execution", "Ledger"]
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
@@ -66,12 +68,6 @@ CENT = Decimal("0.01")
 GROUP_WINDOW = 15.0
 MAX_SUBACCOUNT = 63
 MAX_ORDER_GROUPS = 100_000
-
-
-def fee(rate: Decimal, count: Decimal, price: Decimal) -> Decimal:
-    """Kalshi's trading fee: ``rate * count * P * (1 - P)`` rounded up to the cent."""
-    raw = rate * count * price * (ONE - price)
-    return raw.quantize(CENT, rounding=ROUND_CEILING)
 
 
 def _side_price(order: Order, yes_price: Decimal) -> Decimal:
@@ -581,7 +577,7 @@ class Engine:
                 paused.append(ticker)
         self._cancel_on_pause(paused, now)
 
-    def resume(self, tickers: Iterable[str], now: float = 0.0) -> None:
+    def resume(self, tickers: Iterable[str], now: float) -> None:
         """Reactivate paused markets; as on Kalshi, every resting order in them is canceled."""
         for ticker in tickers:
             market = self.market(ticker)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import re
 import threading
@@ -107,6 +108,12 @@ class Context:
 
 Handler = Callable[[Context], tuple[int, Any]]
 _HANDLERS: dict[str, Handler] = {}
+
+
+def _register_handlers() -> None:
+    """Import the modules whose ``@handler`` functions serve the operations (a no-op once
+    they are imported)."""
+    from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401
 
 
 def handler(operation_id: str) -> Callable[[Handler], Handler]:
@@ -204,6 +211,7 @@ class FakeExchange:
         self._house: str | None = None
         self._funded: set[str] = set()
         self.requests_seen = 0
+        _register_handlers()
 
     @property
     def users(self) -> dict[str, User]:
@@ -542,7 +550,7 @@ class FakeExchange:
             if self.rate_limits is not None:
                 refused = self.rate_limits.check(self, request, now)
                 if refused is not None:
-                    return attrs.evolve(refused, headers=(*refused.headers, _date(now)))
+                    return dataclasses.replace(refused, headers=(*refused.headers, _date(now)))
             try:
                 self.engine.advance(now)
                 status, payload = self._dispatch(request, now)

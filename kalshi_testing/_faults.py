@@ -137,7 +137,10 @@ class Fault:
     ) -> Fault:
         """A 200 with ``Content-Encoding: gzip`` whose body inflates to ``inflated`` bytes of
         JSON-ish padding (1 GiB from about 1 MB on the wire by default)."""
-        return cls("gzip_bomb", size=inflated, method=method, path=path)
+        from kalshi_testing._hostile import gzip_bomb_body  # made here, not while answering
+
+        body = gzip_bomb_body(inflated)
+        return cls("gzip_bomb", size=inflated, body=body, method=method, path=path)
 
     @classmethod
     def trickle(

@@ -13,7 +13,9 @@ both). The types, from the series schema's description of Kalshi's fee schedule:
 the balance change ``-cost - trade_fee`` is floored to the account's balance precision ($0.01
 by default, $0.0001 for direct members) and the difference is a *rounding fee*. Each order keeps
 an accumulator of its rounding fees; when it exceeds $0.01 the order is refunded a whole cent
-(and the accumulator drops by $0.01), so many small fills cost about what one fill would.
+(and the accumulator drops by $0.01), so many small fills cost about what one fill would. A
+fill's net fee is never negative: a fill whose trade and rounding fees are under a cent together
+(one worth less than a cent) leaves the refund to a later fill.
 The fill's fee (``fee_cost``) is ``trade fee + rounding fee - rebate``.
 """
 
@@ -120,7 +122,9 @@ def fill_fee(
     rounding = change - floored
     accumulated = accumulator + rounding
     rebate = ZERO
-    if accumulated > CENT:
+    # A net fee is never negative (Kalshi: "always >= $0.00"): a fill whose own fee is under a
+    # cent (a fill worth less than a cent) leaves the refund to a later fill.
+    if accumulated > CENT and trade_fee + rounding >= CENT:
         rebate = CENT
         accumulated -= CENT
     return FillFee(trade_fee, rounding, rebate, accumulated)

@@ -97,11 +97,15 @@ def apply(
                 [("content-type", "application/json"), ("content-length", str(fault.size))],
             )
         )
-        while not stopping.wait(0.05):
+        # A kilobyte every 50 ms for at most a minute: a client that waits for the announced
+        # terabyte fails its test instead of hanging it.
+        for _ in range(1200):
+            if stopping.wait(0.05):
+                break
             conn.sendall(b" " * 1024)
         return False
     if kind == "gzip_bomb":
-        body = gzip_bomb_body(fault.size)
+        body = fault.body or gzip_bomb_body(fault.size)
         conn.sendall(
             _head(
                 200,

@@ -22,6 +22,7 @@ from kalshi_testing._parse import (
     string,
     subaccount_of,
 )
+from kalshi_testing._ratelimit import FakeRateLimits
 from kalshi_testing._render import execution_ack, order_json
 from kalshi_testing._state import Order
 from kalshi_testing._wire import count_fp
@@ -68,8 +69,6 @@ def max_batch(ctx: Context) -> int:
     """The most orders one batch of this operation may hold: what fits in a full write bucket
     of the account's tier (Kalshi: "the maximum batch size scales with your tier's write
     budget"). Without rate limits the fake reports the Prime tier, and uses its bucket."""
-    from kalshi_testing._ratelimit import FakeRateLimits
-
     limits = ctx.exchange.rate_limits or FakeRateLimits("prime")
     per_order = limits.per_item_cost(ctx.operation.operation_id)
     return max(int(limits.write_capacity // per_order), 1)

@@ -142,7 +142,10 @@ class FakeRateLimits:
                 self.write_capacity if write else self.read_capacity,
             )
             self._meters[key] = meter
-        if meter.admit(self.cost(operation, request.body), now):
+        cost = self.cost(operation, request.body)
+        if operation.operation_id in PER_ITEM_COSTS and cost > meter.capacity:
+            return None  # a batch no bucket could ever hold: the handler answers 400
+        if meter.admit(cost, now):
             return None
         self.rejected += 1
         return Response(
@@ -150,11 +153,6 @@ class FakeRateLimits:
             headers=(("content-type", "application/json"), ("content-length", str(len(_TOO_MANY)))),
             body=_TOO_MANY,
         )
-
-    def level(self, account: str, bucket: str = "write", shard: int = 0) -> float | None:
-        """A bucket's token level as last metered (``None`` before its first request)."""
-        meter = self._meters.get((account, bucket, shard))
-        return None if meter is None else meter.level
 
     def limits_json(self) -> dict[str, Any]:
         return {

@@ -81,6 +81,8 @@ def order_json(order: Order, *, v1: bool = False, legacy: bool = False) -> dict[
     )
     if not v1:
         out["exchange_index"] = order.exchange_index
+        if order.last_update_reason is not None:  # Kalshi's docs; not in spec 3.31's Order
+            out["last_update_reason"] = order.last_update_reason
     if legacy:
         out.update(
             {

@@ -14,17 +14,24 @@ are available in any test suite without imports:
 ``kalshi_server``
     A ``LoopbackServer`` serving ``kalshi_fake`` on 127.0.0.1; give ``kalshi_server.url`` to
     any client (sync or async) to cross a real socket.
+
+The plugin costs nothing until a fixture is used: this module imports only pytest, and each
+fixture imports the SDK when it first runs (a pytest run in an environment where the package is
+merely installed never loads it; ``bench/fig_import.py`` measures this).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 
-from kalshi_testing._exchange import ApiKey, FakeExchange
-from kalshi_testing._server import LoopbackServer
+if TYPE_CHECKING:
+    from kalshi_sync import Client
+    from kalshi_testing._exchange import ApiKey, FakeExchange
+    from kalshi_testing._server import LoopbackServer
 
 __all__ = ["kalshi_account", "kalshi_client", "kalshi_fake", "kalshi_server"]
 
@@ -34,6 +41,8 @@ DEFAULT_MARKET = "HIGHNY-24JAN01-T60"
 @pytest.fixture
 def kalshi_fake() -> FakeExchange:
     """A fresh fake exchange with one open market (``HIGHNY-24JAN01-T60``)."""
+    from kalshi_testing._exchange import FakeExchange
+
     exchange = FakeExchange()
     exchange.add_market(DEFAULT_MARKET)
     return exchange
@@ -48,12 +57,14 @@ def kalshi_account(kalshi_fake: FakeExchange) -> ApiKey:
 @pytest.fixture
 def kalshi_server(kalshi_fake: FakeExchange) -> Iterator[LoopbackServer]:
     """The fake exchange on a loopback port, stopped after the test."""
+    from kalshi_testing._server import LoopbackServer
+
     with LoopbackServer(kalshi_fake) as server:
         yield server
 
 
 @pytest.fixture
-def kalshi_client(kalshi_fake: FakeExchange, kalshi_account: ApiKey) -> Iterator[object]:
+def kalshi_client(kalshi_fake: FakeExchange, kalshi_account: ApiKey) -> Iterator[Client]:
     """A sync client for ``kalshi_account`` on the in-process fake exchange."""
     from kalshi_sync import Client
     from kalshi_testing._transport import mock_transport

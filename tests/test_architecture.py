@@ -20,8 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 OPS = list(csv.DictReader((ROOT / "spec" / "operations.tsv").open(), delimiter="\t"))
 
 
-def test_operations_tsv_lists_126_operations() -> None:
-    assert len(OPS) == 126
+def test_operations_tsv_lists_127_operations() -> None:
+    # The 126 of the two vendored specs, and CreateFCMPositionTransfer (3.34, see
+    # spec/additions-3.34.0.yaml).
+    assert len(OPS) == 127
+    assert sum(r["status"].endswith("(new in 3.34)") for r in OPS) == 1
 
 
 @pytest.mark.parametrize("row", OPS, ids=[r["method_name"] for r in OPS])
@@ -38,10 +41,11 @@ def test_every_operation_is_a_builder_and_a_method_on_both_clients(row: dict[str
     async_client = kalshi_async.AsyncClient()
     sync_method = getattr(sync_client, name)
     async_method = getattr(async_client, name)
-    assert inspect.signature(sync_method) == inspect.signature(getattr(builders, name))
-    assert inspect.signature(async_method) == inspect.signature(getattr(builders, name))
-    assert inspect.iscoroutinefunction(type(async_method).__call__)
-    assert not inspect.iscoroutinefunction(type(sync_method).__call__)
+    params = list(inspect.signature(getattr(builders, name)).parameters)
+    assert list(inspect.signature(sync_method).parameters) == params
+    assert list(inspect.signature(async_method).parameters) == params
+    assert inspect.iscoroutinefunction(async_method)  # tests/test_introspection.py: the rest
+    assert not inspect.iscoroutinefunction(sync_method)
     assert sync_method.__doc__ == async_method.__doc__
     sync_client.close()
 
@@ -99,3 +103,22 @@ def test_embedding_example_runs_over_h11_without_httpx() -> None:
 def test_packages_ship_py_typed() -> None:
     for package in ("kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing"):
         assert (ROOT / package / "py.typed").exists()
+
+
+@pytest.mark.parametrize("package", ["kalshi_sync", "kalshi_async"])
+def test_importing_a_driver_defers_what_only_calls_need(package: str) -> None:
+    """``import kalshi_sync`` stays light (bench/fig_import.py times it): no model is built, and
+    the converter, JSON backend, signing library and connection pool load on first use."""
+    out = _run(
+        f"import sys, {package};"
+        "heavy = ('kalshi_core.models._generated', 'kalshi_core._generated.optable',"
+        " 'kalshi_core.models._converter', 'cattrs', 'attrs', 'attr', 'orjson', 'cryptography',"
+        " 'h11', 'kalshi_testing');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    assert out == "[]"
+    used = _run(
+        f"import sys, {package}, kalshi_core.models as m; m.Order;"
+        "print('kalshi_core.models._generated' in sys.modules)"
+    )
+    assert used == "True"

@@ -83,11 +83,14 @@ class Flow:
     """Runs steps on one exchange; a settled market is re-listed under a new ticker so the
     flow keeps trading (and settles again later)."""
 
-    def __init__(self) -> None:
+    def __init__(self, precision: str = "0.01") -> None:
         self.now = 1_800_000_000.0
-        self.fake = FakeExchange(clock=lambda: self.now)
-        # Every market's series charges makers too (0.25x the taker rate), at 1.5x the rates.
+        self.fake = FakeExchange(clock=lambda: self.now, balance_precision=precision)
+        # The first listings' series charges makers too (0.25x the taker rate), at 1.5x the
+        # rates; markets re-listed after a settlement of LEDGER-A belong to the event LEDGER-A,
+        # whose override is a flat fee.
         self.fake.add_series("LEDGER", fee_type="quadratic_with_maker_fees", fee_multiplier="1.5")
+        self.fake.set_event_fees("LEDGER-A", fee_type="flat", fee_multiplier="2")
         self.live = {name: name for name in MARKETS}
         for name in MARKETS:
             self._list(name)
@@ -151,9 +154,12 @@ class Flow:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(operations)
-def test_random_order_flows_keep_the_ledger_balanced(ops: list[tuple[Any, ...]]) -> None:
-    flow = Flow()
+@given(operations, st.sampled_from(["0.01", "0.0001"]))
+def test_random_order_flows_keep_the_ledger_balanced(
+    ops: list[tuple[Any, ...]], precision: str
+) -> None:
+    """``precision``: the balance precision of members ($0.01) and of direct members."""
+    flow = Flow(precision)
     fake = flow.fake
     for op in ops:
         fake.engine.advance(flow.now)
@@ -173,9 +179,11 @@ def test_random_order_flows_keep_the_ledger_balanced(ops: list[tuple[Any, ...]])
     fees += sum((s.settlement_fee for s in fake.engine.settlements), Decimal(0))
     assert fees == ledger.fees
     cent = Decimal("0.01")
-    for f in fake.engine.fills:  # every fill moves whole cents (balance precision $0.01)
+    step = Decimal(precision)
+    for f in fake.engine.fills:  # every fill moves whole steps of the balance precision
         cost = f.count * (f.price if f.book_side == "bid" else 1 - f.price)
-        assert cost + f.fee == (cost + f.fee).quantize(cent)
+        assert cost + f.fee == (cost + f.fee).quantize(step)
+        assert f.fee >= 0
     for s in fake.engine.settlements:  # payouts are whole cents; the rest is the fee
         assert s.payout == s.payout.quantize(cent)
         assert 0 <= s.settlement_fee < cent

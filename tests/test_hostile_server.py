@@ -254,3 +254,53 @@ def test_a_depth_bomb_is_our_error_on_either_backend(
     else:
         assert isinstance(exc, errors.APIStatusError), exc
         assert exc.status == status
+
+
+# -- the user's own httpx client -------------------------------------------------------------
+
+
+def _own(hostile: Hostile) -> Any:
+    return httpx.AsyncClient() if hostile.harness.is_async else httpx.Client()
+
+
+def _close_own(hostile: Hostile, own: Any) -> None:
+    if hostile.harness.is_async:
+        hostile.harness.run(lambda cl: cl.aclose(), own)
+    else:
+        own.close()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.endless_body(total=256 * MiB),
+        Fault.huge_content_length(10**12),
+        Fault.gzip_bomb(256 * MiB),
+    ],
+    ids=["endless", "content-length", "gzip-bomb"],
+)
+def test_the_cap_holds_through_the_users_own_http_client(hostile: Hostile, fault: Fault) -> None:
+    own = _own(hostile)
+    try:
+        hostile.plan.add(fault)
+        c = hostile.client(http_client=own, max_response_bytes=MiB)
+        exc, elapsed = hostile.timed(balance, c)
+        assert isinstance(exc, errors.ResponseTooLargeError), exc
+        assert elapsed < 5.0
+    finally:
+        _close_own(hostile, own)
+
+
+def test_the_deadline_holds_through_the_users_own_http_client(hostile: Hostile) -> None:
+    # A body trickle: the async drivers cancel the attempt; the sync driver, which cannot
+    # cancel a foreign blocking transport, checks the deadline between body chunks.
+    own = _own(hostile)
+    try:
+        hostile.plan.add(Fault.trickle(0.2, head=False))
+        c = hostile.client(http_client=own, attempt_deadline=1.0)
+        exc, elapsed = hostile.timed(balance, c)
+        assert isinstance(exc, errors.APITimeoutError), exc
+        assert exc.phase == "deadline"
+        assert elapsed < 2.5
+    finally:
+        _close_own(hostile, own)

@@ -39,3 +39,30 @@ def test_server_fixture_serves_any_driver(
     assert isinstance(client, (kalshi_sync.Client, kalshi_async.AsyncClient))
     balance = harness.run(lambda c: c.get_balance(), client)
     assert balance.balance_dollars == Decimal(1000)
+
+
+def test_the_plugin_costs_nothing_until_a_fixture_is_used(tmp_path: Any) -> None:
+    """A pytest run that uses none of the fixtures never imports the SDK (nor httpx, nor
+    cryptography; attrs may come with another plugin, hypothesis)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_unrelated.py").write_text(
+        "import sys\n\n"
+        "def test_nothing_of_the_sdk_is_loaded():\n"
+        "    loaded = sorted(m for m in sys.modules\n"
+        "                    if m.split('.')[0] in ('kalshi_core', 'kalshi_sync', 'kalshi_async',\n"
+        "                                           'httpx', 'cryptography'))\n"
+        "    assert loaded == []\n"
+        "    assert 'kalshi_testing.pytest_plugin' in sys.modules  # the plugin is active\n\n"
+        "def test_a_fixture_loads_what_it_needs(kalshi_fake):\n"
+        "    assert 'kalshi_core' in sys.modules\n"
+        "    assert kalshi_fake.markets\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "--rootdir", str(tmp_path), str(tmp_path / "test_unrelated.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout

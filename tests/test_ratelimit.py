@@ -13,7 +13,13 @@ import pytest
 import yaml
 
 from kalshi_core import builders, errors, models
-from kalshi_core.policy.ratelimit import DEFAULT_COSTS, PER_ITEM_COSTS, TIERS, RateLimiter
+from kalshi_core.policy.ratelimit import (
+    DEFAULT_COSTS,
+    PER_ITEM_COSTS,
+    TIER_CAPACITIES,
+    TIERS,
+    RateLimiter,
+)
 from kalshi_testing import ApiKey, FakeExchange, FakeRateLimits, LoopbackServer
 
 from .conftest import MARKET, Harness
@@ -65,6 +71,74 @@ def test_tiers() -> None:
     assert (limiter.read.rate, limiter.write.rate) == (300, 300)
     with pytest.raises(ValueError, match="unknown rate-limit tier 'gold'"):
         RateLimiter.for_tier("gold")
+
+
+def test_tier_bucket_capacities() -> None:
+    # "Basic and Advanced Predictions Read buckets, and Write buckets above the Basic tier, hold
+    # up to two seconds of budget"; the others hold one.
+    assert TIER_CAPACITIES == {
+        "basic": (400, 100),
+        "advanced": (600, 600),
+        "expert": (600, 1200),
+        "premier": (1000, 2000),
+        "paragon": (2000, 4000),
+        "prime": (4000, 8000),
+        "prestige": (10000, 16000),
+    }
+    for tier, (read, write) in TIERS.items():
+        limiter = RateLimiter.for_tier(tier)
+        assert (limiter.read.rate, limiter.write.rate) == (read, write)
+        assert (limiter.read.capacity, limiter.write.capacity) == TIER_CAPACITIES[tier]
+        assert limiter.levels(0.0) == {
+            "read": TIER_CAPACITIES[tier][0],
+            "write": TIER_CAPACITIES[tier][1],
+        }
+    # Kalshi's worked example: a Premier write bucket takes 200 orders at once after 2 s idle.
+    premier = RateLimiter.for_tier("premier", headroom=0.0)
+    order = _order()
+    waits = [premier.acquire(builders.create_order_v2(**order), 0.0) for _ in range(201)]
+    assert waits[:200] == [0.0] * 200
+    assert waits[200] == pytest.approx(0.01)
+
+
+def _order(**extra: Any) -> dict[str, Any]:
+    return {
+        "ticker": MARKET,
+        "side": "bid",
+        "price": "0.5",
+        "count": "1",
+        "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross",
+        **extra,
+    }
+
+
+def test_single_order_writes_on_a_shard_use_that_shard_s_write_bucket() -> None:
+    limiter = RateLimiter.for_tier("basic", headroom=0.0)  # write: 100 tokens, 100 a second
+    unscoped = builders.create_order_v2(**_order())
+    shard_one = builders.create_order_v2(**_order(exchange_index=1))
+    auto = builders.create_order_v2(**_order(exchange_index=-1))
+    assert limiter.bucket_for(unscoped) is limiter.write
+    assert limiter.bucket_for(auto) is limiter.write  # auto-routed: the unscoped bucket
+    assert limiter.bucket_for(builders.create_order_v2(**_order(exchange_index=0))) is (
+        limiter.write
+    )
+    assert limiter.bucket_for(shard_one) is limiter.shard_bucket(1)
+    assert limiter.bucket_for(shard_one) is not limiter.shard_bucket(2)
+    # Each shard's bucket carries the full budget.
+    assert [limiter.acquire(unscoped, 0.0) for _ in range(10)] == [0.0] * 10
+    assert [limiter.acquire(shard_one, 0.0) for _ in range(10)] == [0.0] * 10
+    assert limiter.acquire(shard_one, 0.0) == pytest.approx(0.1)
+    assert limiter.acquire(unscoped, 0.0) == pytest.approx(0.1)
+    # Cancels name the shard in the query; decreases and amends in the body.
+    cancel = builders.cancel_order_v2("o1", exchange_index=2)
+    assert limiter.bucket_for(cancel) is limiter.shard_bucket(2)
+    decrease = builders.decrease_order_v2("o1", reduce_by="1", exchange_index=3)
+    assert limiter.bucket_for(decrease) is limiter.shard_bucket(3)
+    # Batches always bill the unscoped bucket, whatever their orders name.
+    batch = builders.batch_create_orders_v2(orders=[_order(exchange_index=1)] * 2)
+    assert limiter.bucket_for(batch) is limiter.write
+    assert set(limiter.levels(0.0)) == {"read", "write", "write:1", "write:2", "write:3"}
 
 
 def test_reservations_queue_callers_fairly() -> None:
@@ -223,7 +297,8 @@ def test_limiter_off_burst_meets_429s(
 ) -> None:
     statuses: list[int] = []
     c = burst_client(harness, limited, account, statuses, rate_limit=None)
-    results = harness.concurrently(safe_balance(harness), c, BURST)
+    # 800 tokens: twice the bucket, so the refill while the burst is in flight cannot cover it.
+    results = harness.concurrently(safe_balance(harness), c, 80)
     refused = [r for r in results if isinstance(r, errors.RateLimitError)]
     # 400 tokens (Basic's two-second read bucket) admit 40 reads of 10; the rest is refused.
     assert len(refused) >= 5

@@ -29,10 +29,13 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
+from dataclasses import replace as attrs_replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,20 +43,28 @@ WORK = ROOT / ".mutation"
 COPIED = ("kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing", "tests", "spec")
 PYTEST_ARGS = (
     "--driver=sync",
-    "-k",
-    "not socket",
     "-p",
     "no:cacheprovider",
     "--hypothesis-seed=0",
     "-q",
 )
 CONTRACTS = "tests/test_policy_contracts.py"
+RECOVERY = "tests/test_recovery_contracts.py"
 
 
 @dataclass(frozen=True)
 class Group:
+    """Modules to mutate, the test files that may kill their mutants, and a pytest ``-k``
+    expression for tests to leave out (besides the ``socket`` variants): timing-sensitive
+    tests whose verdict would depend on the machine's load."""
+
     modules: tuple[str, ...]
     tests: tuple[str, ...]
+    deselect: str = ""
+
+    def pytest_args(self) -> tuple[str, ...]:
+        keyword = "not socket" + (f" and not ({self.deselect})" if self.deselect else "")
+        return (*PYTEST_ARGS, "-k", keyword)
 
 
 GROUPS: dict[str, Group] = {
@@ -73,8 +84,8 @@ GROUPS: dict[str, Group] = {
             "tests/test_retry_policy.py",
             "tests/test_auth_clock.py",
             "tests/test_faults.py",
-            "tests/test_docs_retries.py",
             CONTRACTS,
+            RECOVERY,
         ),
     ),
     "idempotency": Group(
@@ -84,11 +95,13 @@ GROUPS: dict[str, Group] = {
             "tests/test_faults.py",
             "tests/test_write_answers.py",
             CONTRACTS,
+            RECOVERY,
         ),
     ),
     "ratelimit": Group(
         ("kalshi_core/policy/ratelimit.py",),
-        ("tests/test_ratelimit.py", "tests/test_burst_after_idle.py", CONTRACTS),
+        ("tests/test_ratelimit.py", CONTRACTS),
+        deselect="burst or write_bucket_is_metered or slows_the_next_request",
     ),
     "pagination": Group(
         ("kalshi_core/policy/pagination.py",),
@@ -131,6 +144,107 @@ GROUPS: dict[str, Group] = {
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
+ALIVE = {"survived", "no tests", "suspicious"}
+VERDICTS = ROOT / "tools" / "mutation_verdicts.toml"
+DOC = ROOT / "docs" / "mutation.md"
+DOC_START = "<!-- mutation: survivors start (written by tools/mutation.py --write-doc) -->"
+DOC_END = "<!-- mutation: survivors end -->"
+_XX = re.compile(r"""(?P<p>b?)(?P<q>['"])XX(?P<s>.*?)XX(?P=q)""")
+# A line that builds a message for people: an exception, a warning, a reason, a repr, or a
+# string-only continuation line of one.
+_MESSAGE = re.compile(r"""raise |Error\(|Warning\(|warn\(|Resend\(|^f?["']|^return f?["']""")
+
+
+@dataclass(frozen=True)
+class Survivor:
+    """A mutant no test killed: where it is, what it changed, and the verdict on it."""
+
+    module: str
+    function: str
+    name: str
+    status: str
+    minus: str
+    plus: str
+    verdict: str = ""
+    reason: str = ""
+
+    @property
+    def equivalent(self) -> bool:
+        return self.verdict in {"equivalent", "decoration"}
+
+    def toml(self) -> str:
+        """A ``tools/mutation_verdicts.toml`` entry for this survivor, verdict to fill in."""
+        return (
+            "[[mutant]]\n"
+            f"module = {json.dumps(self.module)}\n"
+            f"function = {json.dumps(self.function)}\n"
+            f"minus = {json.dumps(self.minus, ensure_ascii=False)}\n"
+            f"plus = {json.dumps(self.plus, ensure_ascii=False)}\n"
+            'verdict = "equivalent"\n'
+            'reason = "TODO"\n'
+        )
+
+
+def _function(name: str) -> str:
+    """``Credentials.__init__`` from ``...xǁCredentialsǁ__init____mutmut_1``."""
+    tail = name.rsplit(".", 1)[-1]
+    tail = re.sub(r"__mutmut_\d+$", "", tail)
+    if tail.startswith("x\u01c1"):
+        return ".".join(p for p in tail[2:].split("\u01c1") if p)
+    return tail[2:] if tail.startswith("x_") else tail
+
+
+def _changed_lines(diff: str) -> tuple[str, str]:
+    minus = [
+        ln[1:].strip()
+        for ln in diff.splitlines()
+        if ln.startswith("-") and not ln.startswith("---")
+    ]
+    plus = [
+        ln[1:].strip()
+        for ln in diff.splitlines()
+        if ln.startswith("+") and not ln.startswith("+++")
+    ]
+    return " / ".join(minus), " / ".join(plus)
+
+
+def _load_verdicts() -> list[dict[str, str]]:
+    import tomllib
+
+    if not VERDICTS.exists():
+        return []
+    return list(tomllib.loads(VERDICTS.read_text()).get("mutant", []))
+
+
+def classify(
+    module: str, name: str, status: str, diff: str, verdicts: list[dict[str, str]]
+) -> Survivor:
+    """The survivor with its verdict: ``decoration`` when the only change wraps the text of a
+    message in ``XX`` or changes its letter case (every word is still there), else the recorded
+    verdict whose module, function and changed lines match (``tools/mutation_verdicts.toml``),
+    else ``unexplained``."""
+    function = _function(name)
+    minus, plus = _changed_lines(diff)
+    base = Survivor(module, function, name, status, minus, plus)
+    message = bool(_MESSAGE.search(minus)) or function.endswith("__repr__")
+    unwrapped = _XX.sub(lambda m: m["p"] + m["q"] + m["s"] + m["q"], plus)
+    if status == "survived" and message and unwrapped == minus:
+        return attrs_replace(base, verdict="decoration", reason="message text wrapped in XX")
+    if status == "survived" and message and plus != minus and plus.lower() == minus.lower():
+        return attrs_replace(
+            base,
+            verdict="decoration",
+            reason="only the letter case of message text changed",
+        )
+    for v in verdicts:
+        if (
+            v.get("module") == module
+            and v.get("function") == function
+            and v.get("minus") == minus
+            and v.get("plus") == plus
+        ):
+            return attrs_replace(base, verdict=v["verdict"], reason=v["reason"])
+    return attrs_replace(base, verdict="unexplained")
 
 
 def _toml_list(items: tuple[str, ...] | list[str]) -> str:
@@ -156,11 +270,8 @@ def _mirror(src: Path, dst: Path) -> None:
         shutil.copy2(path, target)
     if dst.exists():
         for path in dst.rglob("*"):
-            if (
-                path.is_file()
-                and "__pycache__" not in path.parts
-                and path.relative_to(dst) not in wanted
-            ):
+            rel = path.relative_to(dst)
+            if path.is_file() and "__pycache__" not in rel.parts and rel not in wanted:
                 path.unlink()
 
 
@@ -173,7 +284,7 @@ def _pyproject(group: Group) -> str:
         + f"source_paths = {_toml_list(['kalshi_core', 'kalshi_testing', 'kalshi_sync', 'kalshi_async'])}\n"  # noqa: E501
         + f"only_mutate = {_toml_list(group.modules)}\n"
         + f"also_copy = {_toml_list(['spec'])}\n"
-        + f"pytest_add_cli_args = {_toml_list(PYTEST_ARGS)}\n"
+        + f"pytest_add_cli_args = {_toml_list(group.pytest_args())}\n"
         + f"pytest_add_cli_args_test_selection = {_toml_list(group.tests)}\n"
         + "use_git_change_detection = false\n"
     )
@@ -205,7 +316,10 @@ def _show(work: Path, name: str) -> str:
     return result.stdout.strip()
 
 
-def run_group(name: str, group: Group, budget: float, max_children: int) -> dict[str, Counter[str]]:
+def run_group(
+    name: str, group: Group, budget: float, max_children: int, verdicts: list[dict[str, str]]
+) -> tuple[dict[str, Counter[str]], list[Survivor]]:
+    """Run mutmut over one group; the verdict counts per module and every survivor."""
     work = WORK / name
     work.mkdir(parents=True, exist_ok=True)
     for folder in COPIED:
@@ -216,48 +330,98 @@ def run_group(name: str, group: Group, budget: float, max_children: int) -> dict
         target.write_text(pyproject)
     print(f"== {name}: {', '.join(group.modules)}", flush=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TERM": "dumb"}
-    log = work / "mutmut.log"
-    with log.open("w") as out:
-        try:
-            subprocess.run(
-                [*_mutmut(), "run", "--max-children", str(max_children)],
-                cwd=work,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                timeout=budget,
-                env=env,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
+    # mutmut keeps a cached verdict; tests written since may kill an old survivor, so the
+    # survivors of the previous run are named again (mutmut re-tests named mutants).
+    before = {n for by in _verdicts(work).values() for n, s in by.items() if s in ALIVE}
+    deadline = time.monotonic() + budget
+    with (work / "mutmut.log").open("w") as out:
+
+        def mutmut_run(names: list[str]) -> bool:
+            left = deadline - time.monotonic()
+            if left > 0:
+                # Its own process group, so the budget stops mutmut's forked workers too.
+                proc = subprocess.Popen(
+                    [*_mutmut(), "run", "--max-children", str(max_children), *names],
+                    cwd=work,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                )
+                try:
+                    proc.wait(timeout=left)
+                    return True
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
             print(f"   budget of {budget:.0f} s spent: the rest stays unchecked", flush=True)
-    verdicts = _verdicts(work)
+            return False
+
+        if mutmut_run([]) and before:
+            alive = {n for by in _verdicts(work).values() for n, s in by.items() if s in ALIVE}
+            if before & alive:
+                mutmut_run(sorted(before & alive))
     counts: dict[str, Counter[str]] = {}
-    survivors: list[str] = []
-    for module, by_name in verdicts.items():
+    survivors: list[Survivor] = []
+    diffs: list[str] = []
+    for module, by_name in _verdicts(work).items():
         if module not in group.modules:
             continue
         counts[module] = Counter(by_name.values())
-        survivors += [n for n, s in sorted(by_name.items()) if s not in KILLED]
-    (work / "survivors.txt").write_text(
-        "\n\n".join(_show(work, n) for n in survivors) + ("\n" if survivors else "")
-    )
-    return counts
+        for mutant, status in sorted(by_name.items()):
+            if status in KILLED or status in {"not checked", "skipped"}:
+                continue
+            diff = _show(work, mutant)
+            diffs.append(diff)
+            survivors.append(classify(module, mutant, status, diff, verdicts))
+    (work / "survivors.txt").write_text("\n\n".join(diffs) + ("\n" if diffs else ""))
+    return counts, survivors
 
 
-def score(c: Counter[str]) -> tuple[int, int, float]:
-    """``(killed, counted, score)``: killed (including timeouts) over every mutant checked."""
+def score(c: Counter[str], equivalent: int = 0) -> tuple[int, int, float]:
+    """``(killed, counted, score)``: killed (timeouts included) over the mutants checked, less
+    those judged equivalent."""
     killed = sum(c[s] for s in KILLED)
-    counted = sum(v for s, v in c.items() if s not in {"not checked", "skipped"})
+    counted = sum(v for s, v in c.items() if s not in {"not checked", "skipped"}) - equivalent
     return killed, counted, (killed / counted if counted else 1.0)
 
 
+def _survivor_table(survivors: list[Survivor]) -> str:
+    def cell(text: str) -> str:
+        return "`" + text.replace("|", "\\|").replace("`", "'") + "`" if text else ""
+
+    rows = [
+        "| module | function | change (before / after) | status | verdict | why |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in survivors:
+        rows.append(
+            f"| `{s.module}` | `{s.function}` | {cell(s.minus)} → {cell(s.plus)} | {s.status} "
+            f"| {s.verdict} | {s.reason} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _write_doc(summary: str, survivors: list[Survivor]) -> None:
+    text = DOC.read_text()
+    if DOC_START not in text or DOC_END not in text:
+        raise SystemExit(f"{DOC} lacks the markers {DOC_START!r} and {DOC_END!r}")
+    head, rest = text.split(DOC_START, 1)
+    _, tail = rest.split(DOC_END, 1)
+    body = f"\n\n{summary}\n{_survivor_table(survivors)}\n"
+    DOC.write_text(head + DOC_START + body + DOC_END + tail)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("groups", nargs="*", help=f"groups to run (default: all of {list(GROUPS)})")
     parser.add_argument("--budget", type=float, default=1200.0, help="seconds per group")
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutmut workers")
     parser.add_argument("--fail-under", type=float, default=0.95, help="minimum score per group")
     parser.add_argument("--list", action="store_true", help="print the groups and exit")
+    parser.add_argument(
+        "--write-doc", action="store_true", help=f"write the tables into {DOC.relative_to(ROOT)}"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name, group in GROUPS.items():
@@ -267,35 +431,52 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown group(s) {unknown}; use {list(GROUPS)}")
     chosen = args.groups or list(GROUPS)
+    verdicts = _load_verdicts()
     rows: list[str] = []
     low: list[str] = []
     totals: Counter[str] = Counter()
+    all_survivors: list[Survivor] = []
     for name in chosen:
-        counts = run_group(name, GROUPS[name], args.budget, args.max_children)
+        counts, survivors = run_group(name, GROUPS[name], args.budget, args.max_children, verdicts)
+        all_survivors += survivors
         group_total: Counter[str] = Counter()
+        group_equivalent = 0
         for module, c in counts.items():
             group_total.update(c)
-            killed, counted, s = score(c)
+            equivalent = sum(1 for s in survivors if s.module == module and s.equivalent)
+            group_equivalent += equivalent
+            killed, counted, s = score(c, equivalent)
+            raw = score(c)[2]
             rows.append(
-                f"| {name} | `{module}` | {counted} | {killed} | {c['survived']} "
-                f"| {c['no tests']} | {c['timeout']} | {c['not checked']} | {s:.1%} |"
+                f"| {name} | `{module}` | {sum(c.values())} | {killed} | {equivalent} "
+                f"| {counted - killed} | {c['not checked']} | {raw:.1%} | **{s:.1%}** |"
             )
         totals.update(group_total)
-        if score(group_total)[2] < args.fail_under:
+        totals["equivalent"] += group_equivalent
+        if score(group_total, group_equivalent)[2] < args.fail_under:
             low.append(name)
-    killed, counted, s = score(totals)
+    equivalent = totals.pop("equivalent", 0)
+    killed, counted, s = score(totals, equivalent)
     table = [
-        "| group | module | mutants | killed | survived | no tests | timeout | unchecked | score |",
+        "| group | module | mutants | killed | equivalent | alive | unchecked | raw | score |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
-        f"| **all** | | {counted} | {killed} | {totals['survived']} | {totals['no tests']} "
-        f"| {totals['timeout']} | {totals['not checked']} | **{s:.1%}** |",
+        f"| **all** | | {sum(totals.values())} | {killed} | {equivalent} | {counted - killed} "
+        f"| {totals['not checked']} | {score(totals)[2]:.1%} | **{s:.1%}** |",
     ]
     WORK.mkdir(exist_ok=True)
-    text = "\n".join(table) + "\n"
-    (WORK / "summary.md").write_text(text)
-    print(text)
-    print(f"survivors' diffs: {WORK}/<group>/survivors.txt")
+    summary = "\n".join(table) + "\n"
+    (WORK / "summary.md").write_text(summary + "\n" + _survivor_table(all_survivors))
+    print(summary)
+    unexplained = [x for x in all_survivors if x.verdict == "unexplained"]
+    for x in unexplained:
+        print(f"unexplained: {x.name}\n    - {x.minus}\n    + {x.plus}")
+    if unexplained:
+        (WORK / "unexplained.toml").write_text("\n".join(x.toml() for x in unexplained))
+        print(f"verdict stubs for them: {WORK / 'unexplained.toml'}")
+    print(f"tables: {WORK / 'summary.md'}; diffs: {WORK}/<group>/survivors.txt")
+    if args.write_doc:
+        _write_doc(summary, all_survivors)
     if low:
         print(f"under {args.fail_under:.0%}: {', '.join(low)}")
         return 1

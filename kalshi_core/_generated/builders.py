@@ -10,12 +10,17 @@ its response. Nothing here sends, signs or reads the clock.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kalshi_core._generated import optable as ops
 from kalshi_core import models as m
+from kalshi_core._lazy import lazy_module
 from kalshi_core.wire.call import Call, make_call
 from kalshi_core.wire.validate import DateTimeInput, DecimalInput, TimestampInput
+
+if TYPE_CHECKING:
+    from kalshi_core._generated import optable as ops
+else:  # the table needs every model class: built on the first call, not on import
+    ops = lazy_module("kalshi_core._generated.optable", globals(), "ops")
 
 __all__ = [
     "upgrade_account_api_usage_level",
@@ -59,6 +64,7 @@ __all__ = [
     "get_fcm_fills",
     "get_fcm_orders",
     "get_fcm_positions",
+    "create_fcm_position_transfer",
     "create_fcm_subtrader",
     "list_fcm_subtraders",
     "get_fcm_subtrader_blocked_categories",
@@ -1073,6 +1079,43 @@ def get_fcm_positions(
             "cursor": cursor,
         },
         None,
+    )
+
+
+def create_fcm_position_transfer(
+    *,
+    source_subtrader_id: str,
+    target_subtrader_id: str,
+    market_ticker: str,
+    position_centicount: int,
+    price_centicents: int,
+) -> Call[m.CreateFCMPositionTransferResponse]:
+    """Create FCM Position Transfer: ``POST /fcm/positions/transfers``.
+
+    Moves a position in one market from one of the FCM's subtraders to a subtrader under the
+    FCM's error account (created on first use), booked like a trade at a YES price with no fee
+    and no fill.
+
+    Args:
+        source_subtrader_id: Full id of the FCM subtrader that gives up the position.
+        target_subtrader_id: Subtrader under the FCM's error account that receives the position
+            ({error_account_id}_{suffix}, a 1-16 character alphanumeric suffix).
+        market_ticker: Market whose position moves.
+        position_centicount: Contracts to move in centicounts (contracts x 100), a non-zero
+            whole number of contracts; positive moves YES, negative moves NO.
+        price_centicents: YES price per contract in centicents (whole cents), even when moving
+            NO.
+    """
+    return make_call(
+        ops.CREATE_FCM_POSITION_TRANSFER,
+        {},
+        {
+            "source_subtrader_id": source_subtrader_id,
+            "target_subtrader_id": target_subtrader_id,
+            "market_ticker": market_ticker,
+            "position_centicount": position_centicount,
+            "price_centicents": price_centicents,
+        },
     )
 
 
@@ -2799,6 +2842,7 @@ def intra_exchange_instance_transfer(
     destination_exchange_shard: int | None = None,
     source_subaccount: int | None = None,
     destination_subaccount: int | None = None,
+    client_transfer_id: str | None = None,
 ) -> Call[m.IntraExchangeInstanceTransferResponse]:
     """Intra Account Transfer: ``POST /portfolio/intra_exchange_instance_transfer``.
 
@@ -2813,6 +2857,8 @@ def intra_exchange_instance_transfer(
         source_subaccount: Source subaccount number (default 0 for the primary account).
         destination_subaccount: Destination subaccount number (default 0 for the primary
             account).
+        client_transfer_id: Client id for duplicate prevention on primary accounts; reuse only
+            for identical requests.
     """
     return make_call(
         ops.INTRA_EXCHANGE_INSTANCE_TRANSFER,
@@ -2825,6 +2871,7 @@ def intra_exchange_instance_transfer(
             "destination_exchange_shard": destination_exchange_shard,
             "source_subaccount": source_subaccount,
             "destination_subaccount": destination_subaccount,
+            "client_transfer_id": client_transfer_id,
         },
     )
 

@@ -106,6 +106,13 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("subtrader_id", Kind("str"), required=False),
         Field("subaccount", Kind("int"), required=False),
     ),
+    "CreateFCMPositionTransferRequest": (
+        Field("source_subtrader_id", Kind("str"), required=True),
+        Field("target_subtrader_id", Kind("str"), required=True),
+        Field("market_ticker", Kind("str"), required=True),
+        Field("position_centicount", Kind("int"), required=True),
+        Field("price_centicents", Kind("int", minimum=0, maximum=10000), required=True),
+    ),
     "CreateFCMSubtraderRequest": (Field("subtrader_suffix", Kind("str"), required=True),),
     "UpdateFCMSubtraderBlockedCategoriesRequest": (
         Field("subtrader_id", Kind("str"), required=True),
@@ -294,6 +301,7 @@ REQUEST_SCHEMAS: dict[str, tuple[Field, ...]] = {
         Field("destination_exchange_shard", Kind("int", minimum=0, maximum=100), required=False),
         Field("source_subaccount", Kind("int"), required=False),
         Field("destination_subaccount", Kind("int"), required=False),
+        Field("client_transfer_id", Kind("str"), required=False),
     ),
     "CreateSubaccountRequest": (Field("exchange_index", Kind("int"), required=False),),
     "UpdateSubaccountNettingRequest": (
@@ -1151,6 +1159,22 @@ GET_FCM_POSITIONS: Operation[m.GetPositionsResponse] = Operation(
     success=(200,),
     items="market_positions",
     essential=("market_positions", "event_positions"),
+    replacement=None,
+)
+CREATE_FCM_POSITION_TRANSFER: Operation[m.CreateFCMPositionTransferResponse] = Operation(
+    name="create_fcm_position_transfer",
+    operation_id="CreateFCMPositionTransfer",
+    method="POST",
+    path="/fcm/positions/transfers",
+    tag="fcm",
+    status="current",
+    auth=True,
+    params=(),
+    body="CreateFCMPositionTransferRequest",
+    response=m.CreateFCMPositionTransferResponse,
+    success=(201,),
+    items=None,
+    essential=("position_transfer_id",),
     replacement=None,
 )
 CREATE_FCM_SUBTRADER: Operation[m.CreateFCMSubtraderResponse] = Operation(
@@ -2899,6 +2923,7 @@ OPERATIONS: dict[str, Operation[object]] = {
     "get_fcm_fills": GET_FCM_FILLS,  # type: ignore[dict-item]
     "get_fcm_orders": GET_FCM_ORDERS,  # type: ignore[dict-item]
     "get_fcm_positions": GET_FCM_POSITIONS,  # type: ignore[dict-item]
+    "create_fcm_position_transfer": CREATE_FCM_POSITION_TRANSFER,  # type: ignore[dict-item]
     "create_fcm_subtrader": CREATE_FCM_SUBTRADER,  # type: ignore[dict-item]
     "list_fcm_subtraders": LIST_FCM_SUBTRADERS,  # type: ignore[dict-item]
     "get_fcm_subtrader_blocked_categories": GET_FCM_SUBTRADER_BLOCKED_CATEGORIES,  # type: ignore[dict-item]

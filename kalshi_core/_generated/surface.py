@@ -76,6 +76,7 @@ class Surface(Conveniences):
         lambda page: page.market_positions,
         lists=("market_positions", "event_positions"),
     )
+    create_fcm_position_transfer = operation(b.create_fcm_position_transfer)
     create_fcm_subtrader = operation(b.create_fcm_subtrader)
     list_fcm_subtraders = operation(b.list_fcm_subtraders)
     get_fcm_subtrader_blocked_categories = operation(b.get_fcm_subtrader_blocked_categories)

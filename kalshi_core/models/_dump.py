@@ -40,7 +40,7 @@ _fromisoformat = datetime.fromisoformat
 
 try:
     import orjson
-except ImportError:  # pragma: no cover - exercised by tests/test_json_backends.py
+except ImportError:  # the standard library writes the same JSON (tests/test_fidelity.py)
     orjson = None  # type: ignore[assignment]
 
 
@@ -114,6 +114,13 @@ def same_value(value: Any, received: Any) -> bool:
     if isinstance(value, bool) or isinstance(received, bool):
         return value is received
     return bool(value == received) and (received.__class__ is not float or cls is float)
+
+
+def _model_items(hint: Any) -> type | None:
+    """The model class of ``list[Model]`` (``None`` for any other list)."""
+    args = typing.get_args(hint)
+    item = _optional_of(args[0]) if len(args) == 1 else None
+    return item if isinstance(item, type) and attrs.has(item) else None
 
 
 def _holds_models(hint: Any) -> bool:
@@ -214,6 +221,9 @@ def compile_dump(cls: type) -> Callable[[Any], dict[str, Any]]:
         "_float": float,
         "_interned": _decimal_table(FAST.get_structure_hook(Decimal)),
         "_keys": tuple(f.name for f in fields),
+        "_KeyError": KeyError,
+        "_ValueError": ValueError,
+        "_fromiso": _fromisoformat,
     }
     lines = ["def dump(m):", "    o = _getattr(m, '_kalshi_raw', None)"]
     fresh = ["    if o is None:", "        d = {}"]
@@ -222,6 +232,7 @@ def compile_dump(cls: type) -> Callable[[Any], dict[str, Any]]:
     # a group differs): ``simple`` values are the very objects parsed (or, for enums, equal to
     # the text); ``decimal`` values are the interned object of their text.
     groups: dict[str, list[tuple[int, Any]]] = {"simple": [], "decimal": [], "other": []}
+    nested: list[tuple[int, Any]] = []
     for index, field in enumerate(fields):
         v, r, key = f"v{index}", f"r{index}", repr(field.name)
         hint = _optional_of(hints[field.name])
@@ -254,6 +265,15 @@ def compile_dump(cls: type) -> Callable[[Any], dict[str, Any]]:
             group = "simple"
             plain = back = f"_str({v})"
             unchanged = f"{v} is {r} or {v} == {r}"
+        elif isinstance(hint, type) and attrs.has(hint):
+            # A nested model: its own compiled dump, bound once this class is cached.
+            nested.append((index, hint))
+            plain = back = f"_g{index}({v})"
+            unchanged = f"{v} is None and {r} is None"
+        elif typing.get_origin(hint) is list and _model_items(hint) is not None:
+            nested.append((index, _model_items(hint)))
+            plain = back = f"[None if x is None else _g{index}(x) for x in {v}]"
+            unchanged = f"{v} is None and {r} is None"
         else:
             convert = _value_dump(hint, number)
             if convert is None:
@@ -278,6 +298,20 @@ def compile_dump(cls: type) -> Callable[[Any], dict[str, Any]]:
             f"    if {v} is not None: d[{key}] = {back}",
             f"    elif {key} in d: del d[{key}]",
         ]
+        if hint is datetime:
+            # Inline (no call) for the usual case: the text parses back to the value.
+            check = [
+                f"{v} = m.{field.name}",
+                f"{r} = o.get({key})",
+                f"if {v} is not {r}:",
+                "    try:",
+                f"        same = {r}.__class__ is _str and _fromiso({r}) == {v}",
+                "    except _ValueError:",
+                f"        same = _same_time({r}, {v})",
+                "    if not same:",
+                f"        if {v} is not None: d[{key}] = {back}",
+                f"        elif {key} in d: del d[{key}]",
+            ]
         groups[group].append((index, check))
     for group, members in groups.items():
         if not members:
@@ -289,10 +323,27 @@ def compile_dump(cls: type) -> Callable[[Any], dict[str, Any]]:
             namespace[f"_{group}_get"] = (
                 operator.attrgetter(*names) if len(names) > 1 else _single(names[0])
             )
-            received = f"(*map(o.get, _{group}_keys),)"
+            # The received values in one C-level call: ``itemgetter`` when the object has
+            # every key (the last one, a legacy field when there are any, is the one most
+            # often absent), else ``map(o.get, ...)``.
+            g = f"_{group}"
+            if len(names) > 1:
+                namespace[f"{g}_items"] = operator.itemgetter(*names)
+                namespace[f"{g}_last"] = names[-1]
+                kept += [
+                    f"        if {g}_last in o:",
+                    "            try:",
+                    f"                rs = {g}_items(o)",
+                    "            except _KeyError:",
+                    f"                rs = (*map(o.get, {g}_keys),)",
+                    "        else:",
+                    f"            rs = (*map(o.get, {g}_keys),)",
+                ]
+            else:
+                kept.append(f"        rs = (o.get({names[0]!r}),)")
             if group == "decimal":
-                received = f"(*map(_interned.get, map(o.get, _{group}_keys)),)"
-            kept.append(f"        if {received} != _{group}_get(m):")
+                kept.append("        rs = (*map(_interned.get, rs),)")
+            kept.append(f"        if rs != {g}_get(m):")
             indent += "    "
         for _, check in members:
             kept += [indent + line for line in check]
@@ -302,6 +353,9 @@ def compile_dump(cls: type) -> Callable[[Any], dict[str, Any]]:
     exec(code, namespace)
     function: Callable[[Any], dict[str, Any]] = namespace["dump"]
     _dumps[cls] = function
+    # Nested models are compiled after this one is cached, so recursive models terminate.
+    for index, inner in nested:
+        namespace[f"_g{index}"] = compile_dump(inner)
     return function
 
 
@@ -327,7 +381,10 @@ def dumps(model: Any, *, indent: int | None = None) -> str:
     """``dump(model)`` as JSON text (orjson when installed and no ``indent`` is asked for)."""
     data = dump(model)
     if orjson is not None and indent is None:
-        return orjson.dumps(data).decode()
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:  # what orjson cannot write (integers beyond 64 bits): the stdlib can
+            pass
     separators = _SEPARATORS[indent is None]
     return json.dumps(data, indent=indent, ensure_ascii=False, separators=separators)
 

@@ -85,6 +85,8 @@ __all__ = [
     "CancelOrderV2Response",
     "CreateApiKeyRequest",
     "CreateApiKeyResponse",
+    "CreateFCMPositionTransferRequest",
+    "CreateFCMPositionTransferResponse",
     "CreateFCMSubtraderRequest",
     "CreateFCMSubtraderResponse",
     "CreateMarketInMultivariateEventCollectionRequest",
@@ -556,7 +558,7 @@ class YesNo(TolerantEnum):
     NO = "no"
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AcceptBlockTradeProposalRequest(Model):
     """The AcceptBlockTradeProposalRequest schema."""
 
@@ -564,14 +566,14 @@ class AcceptBlockTradeProposalRequest(Model):
     subaccount: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AcceptQuoteRequest(Model):
     """The AcceptQuoteRequest schema."""
 
     accepted_side: YesNo | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AccountApiUsageLevelVolumeGoal(Model):
     """The AccountApiUsageLevelVolumeGoal schema."""
 
@@ -580,7 +582,7 @@ class AccountApiUsageLevelVolumeGoal(Model):
     keep_volume_goal_fp: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AccountApiUsageLevelVolumeProgress(Model):
     """The AccountApiUsageLevelVolumeProgress schema."""
 
@@ -589,7 +591,7 @@ class AccountApiUsageLevelVolumeProgress(Model):
     goals: list[AccountApiUsageLevelVolumeGoal] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AmendOrderRequest(Model):
     """The AmendOrderRequest schema."""
 
@@ -608,7 +610,7 @@ class AmendOrderRequest(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AmendOrderResponse(Model):
     """The AmendOrderResponse schema."""
 
@@ -616,7 +618,7 @@ class AmendOrderResponse(Model):
     order: Order | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AmendOrderV2Request(Model):
     """The AmendOrderV2Request schema."""
 
@@ -630,7 +632,7 @@ class AmendOrderV2Request(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AmendOrderV2Response(Model):
     """The AmendOrderV2Response schema."""
 
@@ -643,7 +645,7 @@ class AmendOrderV2Response(Model):
     ts_ms: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Announcement(Model):
     """The Announcement schema."""
 
@@ -653,7 +655,7 @@ class Announcement(Model):
     status: AnnouncementStatus | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ApiKey(Model):
     """The ApiKey schema."""
 
@@ -664,7 +666,7 @@ class ApiKey(Model):
     fcm_subtrader_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ApiUsageLevelGrant(Model):
     """The ApiUsageLevelGrant schema."""
 
@@ -674,7 +676,7 @@ class ApiUsageLevelGrant(Model):
     source: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ApplySubaccountTransferRequest(Model):
     """The ApplySubaccountTransferRequest schema."""
 
@@ -685,14 +687,14 @@ class ApplySubaccountTransferRequest(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ApplySubaccountTransferResponse(Model):
     """Empty response indicating successful transfer."""
 
     pass
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class AssociatedEvent(Model):
     """The AssociatedEvent schema."""
 
@@ -703,7 +705,7 @@ class AssociatedEvent(Model):
     active_quoters: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersIndividualResponse(Model):
     """The BatchCancelOrdersIndividualResponse schema."""
 
@@ -714,7 +716,7 @@ class BatchCancelOrdersIndividualResponse(Model):
     reduced_by: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersRequest(Model):
     """The BatchCancelOrdersRequest schema."""
 
@@ -722,7 +724,7 @@ class BatchCancelOrdersRequest(Model):
     orders: list[BatchCancelOrdersRequestOrder] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersRequestOrder(Model):
     """The BatchCancelOrdersRequestOrder schema."""
 
@@ -732,21 +734,21 @@ class BatchCancelOrdersRequestOrder(Model):
     market_ticker: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersResponse(BatchAnswer["BatchCancelOrdersIndividualResponse"], Model):
     """The BatchCancelOrdersResponse schema."""
 
     orders: list[BatchCancelOrdersIndividualResponse] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersV2Request(Model):
     """The BatchCancelOrdersV2Request schema."""
 
     orders: list[BatchCancelOrdersV2RequestOrders] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersV2RequestOrders(Model):
     """The BatchCancelOrdersV2RequestOrders schema."""
 
@@ -756,14 +758,14 @@ class BatchCancelOrdersV2RequestOrders(Model):
     market_ticker: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersV2Response(BatchAnswer["BatchCancelOrdersV2ResponseOrders"], Model):
     """The BatchCancelOrdersV2Response schema."""
 
     orders: list[BatchCancelOrdersV2ResponseOrders] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCancelOrdersV2ResponseOrders(Model):
     """The BatchCancelOrdersV2ResponseOrders schema."""
 
@@ -774,7 +776,7 @@ class BatchCancelOrdersV2ResponseOrders(Model):
     error: ErrorResponse | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersIndividualResponse(Model):
     """The BatchCreateOrdersIndividualResponse schema."""
 
@@ -783,35 +785,35 @@ class BatchCreateOrdersIndividualResponse(Model):
     error: ErrorResponse | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersRequest(Model):
     """The BatchCreateOrdersRequest schema."""
 
     orders: list[CreateOrderRequest] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersResponse(BatchAnswer["BatchCreateOrdersIndividualResponse"], Model):
     """The BatchCreateOrdersResponse schema."""
 
     orders: list[BatchCreateOrdersIndividualResponse] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersV2Request(Model):
     """The BatchCreateOrdersV2Request schema."""
 
     orders: list[CreateOrderV2Request] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersV2Response(BatchAnswer["BatchCreateOrdersV2ResponseOrders"], Model):
     """The BatchCreateOrdersV2Response schema."""
 
     orders: list[BatchCreateOrdersV2ResponseOrders] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchCreateOrdersV2ResponseOrders(Model):
     """The BatchCreateOrdersV2ResponseOrders schema."""
 
@@ -825,14 +827,14 @@ class BatchCreateOrdersV2ResponseOrders(Model):
     error: ErrorResponse | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BatchGetMarketCandlesticksResponse(Model):
     """The BatchGetMarketCandlesticksResponse schema."""
 
     markets: list[MarketCandlesticksResponse] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BidAskDistribution(Model):
     """The BidAskDistribution schema."""
 
@@ -846,7 +848,7 @@ class BidAskDistribution(Model):
     close: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BidAskDistributionHistorical(Model):
     """The BidAskDistributionHistorical schema."""
 
@@ -856,7 +858,7 @@ class BidAskDistributionHistorical(Model):
     close: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BlockTradeProposal(Model):
     """The BlockTradeProposal schema."""
 
@@ -883,7 +885,7 @@ class BlockTradeProposal(Model):
     seller_order_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class BucketLimit(Model):
     """Token-bucket budget for one rate-limit bucket."""
 
@@ -891,7 +893,7 @@ class BucketLimit(Model):
     bucket_capacity: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CancelOrderResponse(Model):
     """The CancelOrderResponse schema."""
 
@@ -900,7 +902,7 @@ class CancelOrderResponse(Model):
     reduced_by: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CancelOrderV2Response(Model):
     """The CancelOrderV2Response schema."""
 
@@ -910,7 +912,7 @@ class CancelOrderV2Response(Model):
     ts_ms: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateApiKeyRequest(Model):
     """The CreateApiKeyRequest schema."""
 
@@ -921,7 +923,7 @@ class CreateApiKeyRequest(Model):
     fcm_subtrader_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateApiKeyResponse(Model):
     """The CreateApiKeyResponse schema."""
 
@@ -929,21 +931,39 @@ class CreateApiKeyResponse(Model):
     warning: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
+class CreateFCMPositionTransferRequest(Model):
+    """The CreateFCMPositionTransferRequest schema."""
+
+    source_subtrader_id: str | None = None
+    target_subtrader_id: str | None = None
+    market_ticker: str | None = None
+    position_centicount: int | None = None
+    price_centicents: int | None = None
+
+
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
+class CreateFCMPositionTransferResponse(Model):
+    """The CreateFCMPositionTransferResponse schema."""
+
+    position_transfer_id: str | None = None
+
+
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateFCMSubtraderRequest(Model):
     """The CreateFCMSubtraderRequest schema."""
 
     subtrader_suffix: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateFCMSubtraderResponse(Model):
     """The CreateFCMSubtraderResponse schema."""
 
     subtrader_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateMarketInMultivariateEventCollectionRequest(Model):
     """The CreateMarketInMultivariateEventCollectionRequest schema."""
 
@@ -951,7 +971,7 @@ class CreateMarketInMultivariateEventCollectionRequest(Model):
     with_market_payload: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateMarketInMultivariateEventCollectionResponse(Model):
     """The CreateMarketInMultivariateEventCollectionResponse schema."""
 
@@ -960,7 +980,7 @@ class CreateMarketInMultivariateEventCollectionResponse(Model):
     market: Market | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderGroupRequest(Model):
     """The CreateOrderGroupRequest schema."""
 
@@ -970,7 +990,7 @@ class CreateOrderGroupRequest(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderGroupResponse(Model):
     """The CreateOrderGroupResponse schema."""
 
@@ -979,7 +999,7 @@ class CreateOrderGroupResponse(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderRequest(Model):
     """The CreateOrderRequest schema."""
 
@@ -1006,14 +1026,14 @@ class CreateOrderRequest(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderResponse(Model):
     """The CreateOrderResponse schema."""
 
     order: Order | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderV2Request(Model):
     """The CreateOrderV2Request schema."""
 
@@ -1033,7 +1053,7 @@ class CreateOrderV2Request(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateOrderV2Response(Model):
     """The CreateOrderV2Response schema."""
 
@@ -1046,7 +1066,7 @@ class CreateOrderV2Response(Model):
     ts_ms: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateQuoteRequest(Model):
     """The CreateQuoteRequest schema."""
 
@@ -1058,14 +1078,14 @@ class CreateQuoteRequest(Model):
     subaccount: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateQuoteResponse(Model):
     """The CreateQuoteResponse schema."""
 
     id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateRFQRequest(Model):
     """The CreateRFQRequest schema."""
 
@@ -1082,28 +1102,28 @@ class CreateRFQRequest(Model):
     subaccount: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateRFQResponse(Model):
     """The CreateRFQResponse schema."""
 
     id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateSubaccountRequest(Model):
     """The CreateSubaccountRequest schema."""
 
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class CreateSubaccountResponse(Model):
     """The CreateSubaccountResponse schema."""
 
     subaccount_number: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DailySchedule(Model):
     """The DailySchedule schema."""
 
@@ -1111,7 +1131,7 @@ class DailySchedule(Model):
     close_time: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DecreaseOrderRequest(Model):
     """The DecreaseOrderRequest schema."""
 
@@ -1122,14 +1142,14 @@ class DecreaseOrderRequest(Model):
     reduce_to_fp: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DecreaseOrderResponse(Model):
     """The DecreaseOrderResponse schema."""
 
     order: Order | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DecreaseOrderV2Request(Model):
     """The DecreaseOrderV2Request schema."""
 
@@ -1139,7 +1159,7 @@ class DecreaseOrderV2Request(Model):
     market_ticker: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class DecreaseOrderV2Response(Model):
     """The DecreaseOrderV2Response schema."""
 
@@ -1149,7 +1169,7 @@ class DecreaseOrderV2Response(Model):
     ts_ms: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Deposit(Model):
     """The Deposit schema."""
 
@@ -1162,14 +1182,14 @@ class Deposit(Model):
     finalized_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EmptyResponse(Model):
     """An empty response body"""
 
     pass
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EndpointTokenCost(Model):
     """The EndpointTokenCost schema."""
 
@@ -1178,7 +1198,7 @@ class EndpointTokenCost(Model):
     cost: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ErrorResponse(Model):
     """The ErrorResponse schema."""
 
@@ -1188,7 +1208,7 @@ class ErrorResponse(Model):
     service: str | None = None  # spec 3.13
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EventData(Model):
     """The EventData schema."""
 
@@ -1211,7 +1231,7 @@ class EventData(Model):
     available_on_brokers: bool | None = None  # spec 3.13
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EventFeeChange(Model):
     """The EventFeeChange schema."""
 
@@ -1223,7 +1243,7 @@ class EventFeeChange(Model):
     scheduled_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EventLiveData(Model):
     """The EventLiveData schema."""
 
@@ -1234,7 +1254,7 @@ class EventLiveData(Model):
     range_options: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class EventPosition(Model):
     """The EventPosition schema."""
 
@@ -1252,7 +1272,7 @@ class EventPosition(Model):
     fees_paid: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ExchangeIndexStatus(Model):
     """The ExchangeIndexStatus schema."""
 
@@ -1263,7 +1283,7 @@ class ExchangeIndexStatus(Model):
     intra_exchange_transfers_active: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ExchangeStatus(Model):
     """The ExchangeStatus schema."""
 
@@ -1274,7 +1294,7 @@ class ExchangeStatus(Model):
     exchange_index_statuses: list[ExchangeIndexStatus] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class FCMSubtrader(Model):
     """The FCMSubtrader schema."""
 
@@ -1285,7 +1305,7 @@ class FCMSubtrader(Model):
     propagation_pending: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class FcmFill(Model):
     """The FcmFill schema."""
 
@@ -1304,7 +1324,7 @@ class FcmFill(Model):
     taker_fee_cost: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Fill(Model):
     """The Fill schema."""
 
@@ -1337,7 +1357,7 @@ class Fill(Model):
     no_price_fixed: Decimal | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ForecastPercentilesPoint(Model):
     """The ForecastPercentilesPoint schema."""
 
@@ -1347,7 +1367,7 @@ class ForecastPercentilesPoint(Model):
     percentile_points: list[PercentilePoint] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GenerateApiKeyRequest(Model):
     """The GenerateApiKeyRequest schema."""
 
@@ -1358,7 +1378,7 @@ class GenerateApiKeyRequest(Model):
     fcm_subtrader_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GenerateApiKeyResponse(Model):
     """The GenerateApiKeyResponse schema."""
 
@@ -1368,7 +1388,7 @@ class GenerateApiKeyResponse(Model):
     warning: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetAccountApiLimitsResponse(Model):
     """The GetAccountApiLimitsResponse schema."""
 
@@ -1380,14 +1400,14 @@ class GetAccountApiLimitsResponse(Model):
     write_limit: int | None = None  # spec 3.13
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetAccountApiUsageLevelVolumeProgressResponse(Model):
     """The GetAccountApiUsageLevelVolumeProgressResponse schema."""
 
     volume_progress: list[AccountApiUsageLevelVolumeProgress] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetAccountEndpointCostsResponse(Model):
     """The GetAccountEndpointCostsResponse schema."""
 
@@ -1395,7 +1415,7 @@ class GetAccountEndpointCostsResponse(Model):
     endpoint_costs: list[EndpointTokenCost] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetApiKeysResponse(Model):
     """The GetApiKeysResponse schema."""
 
@@ -1403,7 +1423,7 @@ class GetApiKeysResponse(Model):
     api_key_region_expiration_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetBalanceResponse(Model):
     """The GetBalanceResponse schema."""
 
@@ -1414,7 +1434,7 @@ class GetBalanceResponse(Model):
     balance_breakdown: list[IndexedBalance] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetBlockTradeProposalsResponse(Model):
     """The GetBlockTradeProposalsResponse schema."""
 
@@ -1422,14 +1442,14 @@ class GetBlockTradeProposalsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetCommunicationsIDResponse(Model):
     """The GetCommunicationsIDResponse schema."""
 
     communications_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetDepositsResponse(Model):
     """The GetDepositsResponse schema."""
 
@@ -1437,7 +1457,7 @@ class GetDepositsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventCandlesticksResponse(Model):
     """The GetEventCandlesticksResponse schema."""
 
@@ -1446,7 +1466,7 @@ class GetEventCandlesticksResponse(Model):
     adjusted_end_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventFeeChangesResponse(Model):
     """The GetEventFeeChangesResponse schema."""
 
@@ -1454,21 +1474,21 @@ class GetEventFeeChangesResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventForecastPercentilesHistoryResponse(Model):
     """The GetEventForecastPercentilesHistoryResponse schema."""
 
     forecast_history: list[ForecastPercentilesPoint] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventLiveDataResponse(Model):
     """The GetEventLiveDataResponse schema."""
 
     live_data: EventLiveData | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventMetadataResponse(Model):
     """The GetEventMetadataResponse schema."""
 
@@ -1480,7 +1500,7 @@ class GetEventMetadataResponse(Model):
     competition_scope: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventResponse(Model):
     """The GetEventResponse schema."""
 
@@ -1488,7 +1508,7 @@ class GetEventResponse(Model):
     markets: list[Market] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetEventsResponse(Model):
     """The GetEventsResponse schema."""
 
@@ -1497,21 +1517,21 @@ class GetEventsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetExchangeAnnouncementsResponse(Model):
     """The GetExchangeAnnouncementsResponse schema."""
 
     announcements: list[Announcement] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetExchangeScheduleResponse(Model):
     """The GetExchangeScheduleResponse schema."""
 
     schedule: Schedule | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFCMEventContractDailyCapResponse(Model):
     """The GetFCMEventContractDailyCapResponse schema."""
 
@@ -1523,14 +1543,14 @@ class GetFCMEventContractDailyCapResponse(Model):
     cap_date: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFCMSubtraderBlockedCategoriesResponse(Model):
     """The GetFCMSubtraderBlockedCategoriesResponse schema."""
 
     categories: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFcmFillsResponse(Model):
     """The GetFcmFillsResponse schema."""
 
@@ -1538,7 +1558,7 @@ class GetFcmFillsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFillsResponse(Model):
     """The GetFillsResponse schema."""
 
@@ -1546,7 +1566,7 @@ class GetFillsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetFiltersBySportsResponse(Model):
     """The GetFiltersBySportsResponse schema."""
 
@@ -1554,14 +1574,14 @@ class GetFiltersBySportsResponse(Model):
     sport_ordering: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetGameStatsResponse(Model):
     """The GetGameStatsResponse schema."""
 
     pbp: PlayByPlay | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetHistoricalCutoffResponse(Model):
     """The GetHistoricalCutoffResponse schema."""
 
@@ -1571,7 +1591,7 @@ class GetHistoricalCutoffResponse(Model):
     market_positions_last_updated_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetIncentiveProgramsResponse(Model):
     """The GetIncentiveProgramsResponse schema."""
 
@@ -1579,14 +1599,14 @@ class GetIncentiveProgramsResponse(Model):
     next_cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetIntraExchangeInstanceTransferResponse(Model):
     """The GetIntraExchangeInstanceTransferResponse schema."""
 
     transfer: IntraExchangeInstanceTransfer | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetIntraExchangeInstanceTransfersResponse(Model):
     """The GetIntraExchangeInstanceTransfersResponse schema."""
 
@@ -1594,21 +1614,21 @@ class GetIntraExchangeInstanceTransfersResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetLiveDataResponse(Model):
     """The GetLiveDataResponse schema."""
 
     live_data: LiveData | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetLiveDatasResponse(Model):
     """The GetLiveDatasResponse schema."""
 
     live_datas: list[LiveData] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketCandlesticksHistoricalResponse(Model):
     """The GetMarketCandlesticksHistoricalResponse schema."""
 
@@ -1616,7 +1636,7 @@ class GetMarketCandlesticksHistoricalResponse(Model):
     candlesticks: list[MarketCandlestickHistorical] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketCandlesticksResponse(Model):
     """The GetMarketCandlesticksResponse schema."""
 
@@ -1624,7 +1644,7 @@ class GetMarketCandlesticksResponse(Model):
     candlesticks: list[MarketCandlestick] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketOrderbookResponse(Model):
     """The GetMarketOrderbookResponse schema."""
 
@@ -1632,21 +1652,21 @@ class GetMarketOrderbookResponse(Model):
     orderbook: Orderbook | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketOrderbooksResponse(Model):
     """The GetMarketOrderbooksResponse schema."""
 
     orderbooks: list[MarketOrderbookFp] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketResponse(Model):
     """The GetMarketResponse schema."""
 
     market: Market | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMarketsResponse(Model):
     """The GetMarketsResponse schema."""
 
@@ -1654,14 +1674,14 @@ class GetMarketsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMilestoneResponse(Model):
     """The GetMilestoneResponse schema."""
 
     milestone: Milestone | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMilestonesResponse(Model):
     """The GetMilestonesResponse schema."""
 
@@ -1669,21 +1689,21 @@ class GetMilestonesResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMultivariateEventCollectionLookupHistoryResponse(Model):
     """The GetMultivariateEventCollectionLookupHistoryResponse schema."""
 
     lookup_points: list[LookupPoint] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMultivariateEventCollectionResponse(Model):
     """The GetMultivariateEventCollectionResponse schema."""
 
     multivariate_contract: MultivariateEventCollection | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMultivariateEventCollectionsResponse(Model):
     """The GetMultivariateEventCollectionsResponse schema."""
 
@@ -1691,7 +1711,7 @@ class GetMultivariateEventCollectionsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetMultivariateEventsResponse(Model):
     """The GetMultivariateEventsResponse schema."""
 
@@ -1699,7 +1719,7 @@ class GetMultivariateEventsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderGroupResponse(Model):
     """The GetOrderGroupResponse schema."""
 
@@ -1710,14 +1730,14 @@ class GetOrderGroupResponse(Model):
     contracts_limit: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderGroupsResponse(Model):
     """The GetOrderGroupsResponse schema."""
 
     order_groups: list[OrderGroup] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderQueuePositionResponse(Model):
     """The GetOrderQueuePositionResponse schema."""
 
@@ -1725,21 +1745,21 @@ class GetOrderQueuePositionResponse(Model):
     queue_position: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderQueuePositionsResponse(Model):
     """The GetOrderQueuePositionsResponse schema."""
 
     queue_positions: list[OrderQueuePosition] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrderResponse(Model):
     """The GetOrderResponse schema."""
 
     order: Order | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetOrdersResponse(Model):
     """The GetOrdersResponse schema."""
 
@@ -1747,7 +1767,7 @@ class GetOrdersResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetPortfolioRestingOrderTotalValueResponse(Model):
     """The GetPortfolioRestingOrderTotalValueResponse schema."""
 
@@ -1755,7 +1775,7 @@ class GetPortfolioRestingOrderTotalValueResponse(Model):
     resting_order_value_breakdown: list[IndexedBalance] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetPositionsResponse(Model):
     """The GetPositionsResponse schema."""
 
@@ -1764,14 +1784,14 @@ class GetPositionsResponse(Model):
     event_positions: list[EventPosition] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetQuoteResponse(Model):
     """The GetQuoteResponse schema."""
 
     quote: Quote | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetQuotesResponse(Model):
     """The GetQuotesResponse schema."""
 
@@ -1779,14 +1799,14 @@ class GetQuotesResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetRFQResponse(Model):
     """The GetRFQResponse schema."""
 
     rfq: RFQ | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetRFQsResponse(Model):
     """The GetRFQsResponse schema."""
 
@@ -1794,28 +1814,28 @@ class GetRFQsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSeriesFeeChangesResponse(Model):
     """The GetSeriesFeeChangesResponse schema."""
 
     series_fee_change_arr: list[SeriesFeeChange] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSeriesListResponse(Model):
     """The GetSeriesListResponse schema."""
 
     series: list[Series] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSeriesResponse(Model):
     """The GetSeriesResponse schema."""
 
     series: Series | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSettlementsResponse(Model):
     """The GetSettlementsResponse schema."""
 
@@ -1823,14 +1843,14 @@ class GetSettlementsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetStructuredTargetResponse(Model):
     """The GetStructuredTargetResponse schema."""
 
     structured_target: StructuredTarget | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetStructuredTargetsResponse(Model):
     """The GetStructuredTargetsResponse schema."""
 
@@ -1838,21 +1858,21 @@ class GetStructuredTargetsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSubaccountBalancesResponse(Model):
     """The GetSubaccountBalancesResponse schema."""
 
     subaccount_balances: list[SubaccountBalance] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSubaccountNettingResponse(Model):
     """The GetSubaccountNettingResponse schema."""
 
     netting_configs: list[SubaccountNettingConfig] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetSubaccountTransfersResponse(Model):
     """The GetSubaccountTransfersResponse schema."""
 
@@ -1860,14 +1880,14 @@ class GetSubaccountTransfersResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetTagsForSeriesCategoriesResponse(Model):
     """The GetTagsForSeriesCategoriesResponse schema."""
 
     tags_by_categories: dict[str, list[str]] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetTargetBalanceAllocationResponse(Model):
     """The GetTargetBalanceAllocationResponse schema."""
 
@@ -1875,7 +1895,7 @@ class GetTargetBalanceAllocationResponse(Model):
     resting_margin_reservation: RestingMarginReservation | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetTradesResponse(Model):
     """The GetTradesResponse schema."""
 
@@ -1883,14 +1903,14 @@ class GetTradesResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetUserDataTimestampResponse(Model):
     """The GetUserDataTimestampResponse schema."""
 
     as_of_time: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetWeatherIndexCalibrationsResponse(Model):
     """The GetWeatherIndexCalibrationsResponse schema."""
 
@@ -1899,7 +1919,7 @@ class GetWeatherIndexCalibrationsResponse(Model):
     calibrations: list[WeatherIndexCalibration] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetWeatherIndexResponse(Model):
     """The GetWeatherIndexResponse schema."""
 
@@ -1909,7 +1929,7 @@ class GetWeatherIndexResponse(Model):
     timeseries: list[WeatherIndexPoint] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class GetWithdrawalsResponse(Model):
     """The GetWithdrawalsResponse schema."""
 
@@ -1917,7 +1937,7 @@ class GetWithdrawalsResponse(Model):
     cursor: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IncentiveProgram(Model):
     """The IncentiveProgram schema."""
 
@@ -1936,7 +1956,7 @@ class IncentiveProgram(Model):
     target_size: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IndexedBalance(Model):
     """The IndexedBalance schema."""
 
@@ -1944,7 +1964,7 @@ class IndexedBalance(Model):
     balance: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IntraExchangeInstanceTransfer(Model):
     """The IntraExchangeInstanceTransfer schema."""
 
@@ -1958,7 +1978,7 @@ class IntraExchangeInstanceTransfer(Model):
     created_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IntraExchangeInstanceTransferRequest(Model):
     """The IntraExchangeInstanceTransferRequest schema."""
 
@@ -1969,23 +1989,24 @@ class IntraExchangeInstanceTransferRequest(Model):
     destination_exchange_shard: int | None = None
     source_subaccount: int | None = None
     destination_subaccount: int | None = None
+    client_transfer_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class IntraExchangeInstanceTransferResponse(Model):
     """The IntraExchangeInstanceTransferResponse schema."""
 
     transfer_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ListFCMSubtradersResponse(Model):
     """The ListFCMSubtradersResponse schema."""
 
     subtraders: list[FCMSubtrader] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class LiveData(Model):
     """The LiveData schema."""
 
@@ -1994,7 +2015,7 @@ class LiveData(Model):
     milestone_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class LookupPoint(Model):
     """The LookupPoint schema."""
 
@@ -2004,14 +2025,14 @@ class LookupPoint(Model):
     last_queried_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class LookupTickersForMarketInMultivariateEventCollectionRequest(Model):
     """The LookupTickersForMarketInMultivariateEventCollectionRequest schema."""
 
     selected_markets: list[TickerPair] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class LookupTickersForMarketInMultivariateEventCollectionResponse(Model):
     """The LookupTickersForMarketInMultivariateEventCollectionResponse schema."""
 
@@ -2019,7 +2040,7 @@ class LookupTickersForMarketInMultivariateEventCollectionResponse(Model):
     market_ticker: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MaintenanceWindow(Model):
     """The MaintenanceWindow schema."""
 
@@ -2027,7 +2048,7 @@ class MaintenanceWindow(Model):
     end_datetime: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Market(Model):
     """The Market schema."""
 
@@ -2117,7 +2138,7 @@ class Market(Model):
     risk_limit_cents: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketCandlestick(Model):
     """The MarketCandlestick schema."""
 
@@ -2131,7 +2152,7 @@ class MarketCandlestick(Model):
     open_interest: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketCandlestickHistorical(Model):
     """The MarketCandlestickHistorical schema."""
 
@@ -2143,7 +2164,7 @@ class MarketCandlestickHistorical(Model):
     open_interest: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketCandlesticksResponse(Model):
     """The MarketCandlesticksResponse schema."""
 
@@ -2151,7 +2172,7 @@ class MarketCandlesticksResponse(Model):
     candlesticks: list[MarketCandlestick] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketMetadata(Model):
     """The MarketMetadata schema."""
 
@@ -2160,7 +2181,7 @@ class MarketMetadata(Model):
     color_code: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketOrderbookFp(Model):
     """The MarketOrderbookFp schema."""
 
@@ -2168,7 +2189,7 @@ class MarketOrderbookFp(Model):
     orderbook_fp: OrderbookCountFp | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MarketPosition(Model):
     """The MarketPosition schema."""
 
@@ -2188,7 +2209,7 @@ class MarketPosition(Model):
     fees_paid: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Milestone(Model):
     """The Milestone schema."""
 
@@ -2207,7 +2228,7 @@ class Milestone(Model):
     last_updated_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MultivariateEventCollection(Model):
     """The MultivariateEventCollection schema."""
 
@@ -2226,9 +2247,11 @@ class MultivariateEventCollection(Model):
     size_min: int | None = None
     size_max: int | None = None
     functional_description: str | None = None
+    price_level_structure: str | None = None
+    price_ranges: list[PriceRange] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class MveSelectedLeg(Model):
     """The MveSelectedLeg schema."""
 
@@ -2238,7 +2261,7 @@ class MveSelectedLeg(Model):
     yes_settlement_value_dollars: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Order(Model):
     """The Order schema."""
 
@@ -2290,7 +2313,7 @@ class Order(Model):
     taker_self_trade_cancel_count: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class OrderGroup(Model):
     """The OrderGroup schema."""
 
@@ -2301,7 +2324,7 @@ class OrderGroup(Model):
     contracts_limit: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class OrderQueuePosition(Model):
     """The OrderQueuePosition schema."""
 
@@ -2311,7 +2334,7 @@ class OrderQueuePosition(Model):
     queue_position: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Orderbook(Model):
     """Orderbook: an object that older answers carry (see legacy_fields)."""
 
@@ -2325,7 +2348,7 @@ class Orderbook(Model):
     no_dollars: list[list[Decimal]] | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class OrderbookCountFp(Model):
     """Orderbook with fixed-point contract counts (fp) in all dollar price levels."""
 
@@ -2333,7 +2356,7 @@ class OrderbookCountFp(Model):
     no_dollars: list[list[Decimal]] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PercentilePoint(Model):
     """The PercentilePoint schema."""
 
@@ -2343,21 +2366,21 @@ class PercentilePoint(Model):
     formatted_forecast: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PlayByPlay(Model):
     """Play-by-play data organized by period."""
 
     periods: list[PlayByPlayPeriods] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PlayByPlayPeriods(Model):
     """The PlayByPlayPeriods schema."""
 
     events: list[dict[str, Any]] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PriceDistribution(Model):
     """The PriceDistribution schema."""
 
@@ -2379,7 +2402,7 @@ class PriceDistribution(Model):
     max: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PriceDistributionHistorical(Model):
     """The PriceDistributionHistorical schema."""
 
@@ -2391,7 +2414,7 @@ class PriceDistributionHistorical(Model):
     previous: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class PriceRange(Model):
     """The PriceRange schema."""
 
@@ -2400,7 +2423,7 @@ class PriceRange(Model):
     step: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ProposeBlockTradeRequest(Model):
     """The ProposeBlockTradeRequest schema."""
 
@@ -2417,14 +2440,14 @@ class ProposeBlockTradeRequest(Model):
     expiration_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ProposeBlockTradeResponse(Model):
     """The ProposeBlockTradeResponse schema."""
 
     block_trade_proposal_id: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Quote(Model):
     """The Quote schema."""
 
@@ -2463,7 +2486,7 @@ class Quote(Model):
     rfq_target_cost_centi_cents: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class RFQ(Model):
     """The RFQ schema."""
 
@@ -2487,7 +2510,7 @@ class RFQ(Model):
     target_cost_centi_cents: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Schedule(Model):
     """The Schedule schema."""
 
@@ -2495,14 +2518,14 @@ class Schedule(Model):
     maintenance_windows: list[MaintenanceWindow] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class ScopeList(Model):
     """The ScopeList schema."""
 
     scopes: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Series(Model):
     """The Series schema."""
 
@@ -2525,7 +2548,7 @@ class Series(Model):
     volume: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SeriesFeeChange(Model):
     """The SeriesFeeChange schema."""
 
@@ -2536,7 +2559,7 @@ class SeriesFeeChange(Model):
     scheduled_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SetTargetBalanceAllocationRequest(Model):
     """The SetTargetBalanceAllocationRequest schema."""
 
@@ -2544,7 +2567,7 @@ class SetTargetBalanceAllocationRequest(Model):
     resting_margin_reservation: RestingMarginReservation | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Settlement(Model):
     """The Settlement schema."""
 
@@ -2566,7 +2589,7 @@ class Settlement(Model):
     no_total_cost: int | None = None  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SettlementSource(Model):
     """The SettlementSource schema."""
 
@@ -2574,7 +2597,7 @@ class SettlementSource(Model):
     url: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SportFilterDetails(Model):
     """The SportFilterDetails schema."""
 
@@ -2582,7 +2605,7 @@ class SportFilterDetails(Model):
     competitions: dict[str, ScopeList] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class StructuredTarget(Model):
     """The StructuredTarget schema."""
 
@@ -2595,7 +2618,7 @@ class StructuredTarget(Model):
     last_updated_ts: datetime | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SubaccountBalance(Model):
     """The SubaccountBalance schema."""
 
@@ -2605,7 +2628,7 @@ class SubaccountBalance(Model):
     updated_ts: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SubaccountNettingConfig(Model):
     """The SubaccountNettingConfig schema."""
 
@@ -2614,7 +2637,7 @@ class SubaccountNettingConfig(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class SubaccountTransfer(Model):
     """The SubaccountTransfer schema."""
 
@@ -2626,7 +2649,7 @@ class SubaccountTransfer(Model):
     exchange_index: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class TargetBalanceAllocation(Model):
     """The TargetBalanceAllocation schema."""
 
@@ -2634,7 +2657,7 @@ class TargetBalanceAllocation(Model):
     percent: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class TargetBalanceAllocationInput(Model):
     """The TargetBalanceAllocationInput schema."""
 
@@ -2642,7 +2665,7 @@ class TargetBalanceAllocationInput(Model):
     percent: int | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class TickerPair(Model):
     """The TickerPair schema."""
 
@@ -2651,7 +2674,7 @@ class TickerPair(Model):
     side: YesNo | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Trade(Model):
     """The Trade schema."""
 
@@ -2673,7 +2696,7 @@ class Trade(Model):
     )  # legacy (older answers)
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateFCMEventContractDailyCapRequest(Model):
     """The UpdateFCMEventContractDailyCapRequest schema."""
 
@@ -2681,7 +2704,7 @@ class UpdateFCMEventContractDailyCapRequest(Model):
     limit: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateFCMSubtraderBlockedCategoriesRequest(Model):
     """The UpdateFCMSubtraderBlockedCategoriesRequest schema."""
 
@@ -2690,14 +2713,14 @@ class UpdateFCMSubtraderBlockedCategoriesRequest(Model):
     blocked: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateFCMSubtraderBlockedCategoriesResponse(Model):
     """The UpdateFCMSubtraderBlockedCategoriesResponse schema."""
 
     categories: list[str] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateOrderGroupLimitRequest(Model):
     """The UpdateOrderGroupLimitRequest schema."""
 
@@ -2705,7 +2728,7 @@ class UpdateOrderGroupLimitRequest(Model):
     contracts_limit_fp: Decimal | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class UpdateSubaccountNettingRequest(Model):
     """The UpdateSubaccountNettingRequest schema."""
 
@@ -2713,7 +2736,7 @@ class UpdateSubaccountNettingRequest(Model):
     enabled: bool | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeatherIndexCalibration(Model):
     """The WeatherIndexCalibration schema."""
 
@@ -2727,7 +2750,7 @@ class WeatherIndexCalibration(Model):
     stations: list[WeatherIndexCalibrationStation] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeatherIndexCalibrationStation(Model):
     """The WeatherIndexCalibrationStation schema."""
 
@@ -2737,7 +2760,7 @@ class WeatherIndexCalibrationStation(Model):
     update_note: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeatherIndexPoint(Model):
     """The WeatherIndexPoint schema."""
 
@@ -2749,7 +2772,7 @@ class WeatherIndexPoint(Model):
     stations: list[WeatherIndexStationReading] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeatherIndexStationReading(Model):
     """The WeatherIndexStationReading schema."""
 
@@ -2762,7 +2785,7 @@ class WeatherIndexStationReading(Model):
     primary_code: str | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class WeeklySchedule(Model):
     """The WeeklySchedule schema."""
 
@@ -2777,7 +2800,7 @@ class WeeklySchedule(Model):
     sunday: list[DailySchedule] | None = None
 
 
-@attrs.define(slots=True, kw_only=True, weakref_slot=False)
+@attrs.define(slots=True, kw_only=True, weakref_slot=False, getstate_setstate=False)
 class Withdrawal(Model):
     """The Withdrawal schema."""
 

@@ -8,7 +8,6 @@ retry meets that refusal is ``kalshi_core.policy.idempotency``'s business.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 __all__ = ["BATCH_CREATES", "CREATES", "ensure_client_order_ids"]
@@ -19,6 +18,8 @@ BATCH_CREATES = frozenset({"BatchCreateOrdersV2", "BatchCreateOrders"})
 
 
 def _new_id() -> str:
+    import uuid  # on first use: keeps ``import kalshi_core`` light
+
     return str(uuid.uuid4())
 
 

@@ -45,9 +45,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import unquote
 
 from kalshi_core import models as m
-from kalshi_core._generated.optable import OPERATIONS
 from kalshi_core.errors import DecodeError
-from kalshi_core.models._converter import unstructure
 from kalshi_core.policy.client_order_ids import (
     BATCH_CREATES,
     CREATES,
@@ -217,6 +215,8 @@ def _ts_ms(value: datetime | None) -> int | None:
 
 
 def _mark(model: T) -> T:
+    from kalshi_core.models._converter import unstructure
+
     raw = unstructure(model)
     raw[RECOVERED_KEY] = True
     object.__setattr__(model, "_kalshi_raw", raw)
@@ -278,6 +278,8 @@ class OrderLookup(Generic[T]):
                 "cursor": self._cursor,
                 "subaccount": sub,
             }
+            from kalshi_core._generated.optable import OPERATIONS
+
             op: Any = OPERATIONS["get_orders"]
             lookup: Call[m.GetOrdersResponse] = make_call(op, params, None)
             return lookup
@@ -370,6 +372,8 @@ class CancelLookup(Generic[T]):
         if self._asked:
             return None
         self._asked = True
+
+        from kalshi_core._generated.optable import OPERATIONS
 
         op: Any = OPERATIONS["get_order"]
         lookup: Call[m.GetOrderResponse] = make_call(op, {"order_id": self.order_id}, None)

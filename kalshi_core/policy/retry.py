@@ -36,16 +36,15 @@ blocking. The random source is injectable (``rng``) so tests can pin it.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import random
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Final
 
-import attrs
-
+from kalshi_core._lazy import lazy_module
 from kalshi_core.errors import ConfigurationError
-from kalshi_core.models import _json
 from kalshi_core.policy.clock import ClockOffset
 from kalshi_core.policy.idempotency import (
     cancel_recovery,
@@ -56,8 +55,11 @@ from kalshi_core.policy.idempotency import (
 from kalshi_core.wire.values import Response
 
 if TYPE_CHECKING:
+    from kalshi_core.models import _json
     from kalshi_core.policy.idempotency import Lookup
     from kalshi_core.wire.call import Call
+else:  # the JSON backend (orjson) loads with the first error body read
+    _json = lazy_module("kalshi_core.models._json", globals(), "_json")
 
 __all__ = [
     "GIVE_UP",
@@ -84,7 +86,7 @@ class Failure(enum.Enum):
     DISCONNECTED = "disconnected"
 
 
-@attrs.frozen(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Resend:
     """Sleep ``delay`` seconds, then sign and send the request again."""
 
@@ -92,7 +94,7 @@ class Resend:
     reason: str
 
 
-@attrs.frozen(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class GiveUp:
     """Stop: surface the last outcome's error."""
 
@@ -100,7 +102,7 @@ class GiveUp:
 GIVE_UP: Final = GiveUp()
 
 
-@attrs.frozen(slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Recover:
     """Run ``lookup``'s calls (``next_call``/``feed``) and return ``lookup.result()``."""
 
@@ -157,7 +159,7 @@ def _error_code(response: Response) -> str | None:
     return code if isinstance(code, str) else None
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How many times and how patiently to retry; shared, immutable configuration.
 
@@ -172,9 +174,11 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     max_retry_after: float = 60.0
-    rng: Callable[[], float] = attrs.field(default=random.random, eq=False, repr=False)
+    rng: Callable[[], float] = dataclasses.field(
+        default=random.random, compare=False, repr=False
+    )
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ConfigurationError("max_retries must be >= 0")
         if self.backoff_base < 0 or self.backoff_cap < 0 or self.max_retry_after < 0:
@@ -193,7 +197,7 @@ class RetryPolicy:
         return RetryState(self, call, first_sent, clock)
 
     def with_max_retries(self, max_retries: int) -> RetryPolicy:
-        return attrs.evolve(self, max_retries=max_retries)
+        return dataclasses.replace(self, max_retries=max_retries)
 
 
 class RetryState:
@@ -301,7 +305,7 @@ class RetryState:
         return Resend(policy.backoff(self.retries), reason)
 
 
-@attrs.frozen(slots=True, repr=False)
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
 class Attempt:
     """What an ``on_attempt`` hook sees after every attempt of every request.
 

@@ -34,6 +34,7 @@ DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 ACCEPT_ENCODING = "gzip, deflate"
 
 _GZIP = zlib.MAX_WBITS | 16
+_STEP = 1 << 20
 _CODINGS = {"gzip": _GZIP, "x-gzip": _GZIP, "deflate": zlib.MAX_WBITS}
 
 
@@ -130,10 +131,12 @@ class BodyReader:
         inflater = self._inflater
         assert inflater is not None
         limit = self.limit
-        while data:
-            room = -1 if limit is None else limit - self._size + 1
+        while True:
+            # At most _STEP bytes per call: zlib builds each call's output in blocks and then
+            # copies it into one bytes object, so a bigger step would double the peak.
+            step = _STEP if limit is None else min(_STEP, limit - self._size + 1)
             try:
-                out = inflater.decompress(data, max(room, 0) if limit is not None else 0)
+                out = inflater.decompress(data, step)
             except zlib.error:
                 if self._deflate and self._wire == len(data) and not self._parts:
                     # "deflate" sent as a raw stream without its zlib header (as some servers do).
@@ -150,8 +153,9 @@ class BodyReader:
             if out:
                 self._parts.append(out)
             data = inflater.unconsumed_tail
-            if inflater.eof:
-                break
+            # Stop when the input is used up and the step was not filled (nothing is pending).
+            if inflater.eof or (not data and len(out) < step):
+                return
 
     def _broken(self) -> DecodeError:
         return DecodeError(

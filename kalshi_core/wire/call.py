@@ -8,15 +8,15 @@ raises the matching error. A ``Call`` is immutable and can be sent any number of
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import warnings
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 
-import attrs
-
+from kalshi_core._lazy import lazy_module
 from kalshi_core.errors import (
     ConfigurationError,
     CredentialsError,
@@ -24,15 +24,19 @@ from kalshi_core.errors import (
     DeprecatedEndpointError,
     ValidationError,
 )
-from kalshi_core.models import _json
-from kalshi_core.models._converter import StructureError, structure
 from kalshi_core.policy.client_order_ids import ensure_client_order_ids
 from kalshi_core.wire import rules as _rules
 from kalshi_core.wire.credentials import Credentials, sign_request
 from kalshi_core.wire.error_bodies import error_from_response
-from kalshi_core.wire.schema import Field, Operation
 from kalshi_core.wire.validate import normalize, normalize_fields
 from kalshi_core.wire.values import Request, Response
+
+if TYPE_CHECKING:
+    from kalshi_core.models import _converter, _json
+    from kalshi_core.wire.schema import Field, Operation
+else:  # decoding (orjson) and the converter (cattrs) load with the first response parsed
+    _json = lazy_module("kalshi_core.models._json", globals(), "_json")
+    _converter = lazy_module("kalshi_core.models._converter", globals(), "_converter")
 
 __all__ = ["Call", "make_call"]
 
@@ -42,7 +46,7 @@ _JSON_HEADERS = (("Accept", "application/json"),)
 _BODY_HEADERS = (("Accept", "application/json"), ("Content-Type", "application/json"))
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True, slots=True)
 class Call(Generic[T]):
     """An operation with validated arguments: ``path`` (relative, filled in), ``query`` pairs and
     the JSON ``body`` bytes (``None`` without a body)."""
@@ -84,7 +88,7 @@ class Call(Generic[T]):
         """A copy with query parameters replaced (``None`` removes one)."""
         kept = [(k, v) for k, v in self.query if k not in params]
         kept += [(k, v) for k, v in params.items() if v is not None]
-        return attrs.evolve(self, query=tuple(kept))
+        return dataclasses.replace(self, query=tuple(kept))
 
     def query_value(self, name: str) -> str | None:
         for k, v in self.query:
@@ -164,8 +168,8 @@ class Call(Generic[T]):
                 ):
                     raise fail(f"orders[{i}] carries neither an order id nor an error")
         try:
-            model = structure(data, op.response)
-        except StructureError as exc:
+            model = _converter.structure(data, op.response)
+        except _converter.StructureError as exc:
             raise fail(str(exc)) from None
         object.__setattr__(model, "_kalshi_raw", data)
         return model

@@ -7,6 +7,9 @@ and a 32-byte salt for RSA keys, plain Ed25519 for Ed25519 keys. The signature i
 
 A private key never appears in a ``repr``, an exception message or a pickle: ``Credentials``
 refuses to be pickled and shows only the key id.
+
+``cryptography`` is imported when a key is first loaded, not when this module is: importing
+the SDK stays cheap, and a client without keys (public endpoints) never pays for it.
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol, runtime_checkable
-
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from kalshi_core.errors import ConfigurationTypeError, CredentialsError
 from kalshi_core.wire.values import Request
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    #: What ``private_key=`` accepts: PEM bytes or text, a path, or a loaded key.
+    PrivateKeyInput: TypeAlias = (
+        str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    )
 
 __all__ = [
     "Credentials",
@@ -41,7 +48,17 @@ __all__ = [
     "signing_message",
 ]
 
-PrivateKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+
+def __getattr__(name: str) -> Any:
+    # ``PrivateKeyInput`` at run time (for ``typing.get_type_hints``), built on first use.
+    if name == "PrivateKeyInput":
+        from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+        alias = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+        globals()[name] = alias
+        return alias
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 KEY_HEADER = "KALSHI-ACCESS-KEY"
 TIMESTAMP_HEADER = "KALSHI-ACCESS-TIMESTAMP"
@@ -62,16 +79,20 @@ class Signer(Protocol):
 class RsaPssSigner:
     """RSA-PSS, SHA-256, MGF1(SHA-256), salt length 32: Kalshi's default scheme."""
 
-    __slots__ = ("_key", "_padding")
+    __slots__ = ("_hash", "_key", "_padding")
 
     def __init__(self, key: rsa.RSAPrivateKey) -> None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         self._key = key
+        self._hash = hashes.SHA256()
         self._padding = padding.PSS(
             mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size
         )
 
     def sign(self, message: bytes) -> bytes:
-        return self._key.sign(message, self._padding, hashes.SHA256())
+        return self._key.sign(message, self._padding, self._hash)
 
     def __repr__(self) -> str:
         return "RsaPssSigner(<redacted>)"
@@ -168,6 +189,10 @@ def load_private_key(
     looks like key material. Warns with ``KeyFilePermissionWarning`` when a key file is readable
     by group or others.
     """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     if isinstance(key, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
         return key
     if isinstance(key, (str, bytes)) and not key.strip():
@@ -239,6 +264,8 @@ def _why_not_a_key(data: bytes, der: bytes | None) -> str:
 
 
 def _signer_for(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> Signer:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return Ed25519Signer(key)
     return RsaPssSigner(key)

@@ -8,11 +8,16 @@ Shapes seen from Kalshi: ``{"error": {"code", "message", "details", "service"}}`
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kalshi_core._lazy import lazy_module
 from kalshi_core.errors import APIStatusError, status_error_class
-from kalshi_core.models import _json
 from kalshi_core.wire.values import Response
+
+if TYPE_CHECKING:
+    from kalshi_core.models import _json
+else:  # the JSON backend (orjson) loads with the first body read
+    _json = lazy_module("kalshi_core.models._json", globals(), "_json")
 
 __all__ = ["REQUEST_ID_HEADERS", "error_fields", "error_from_response"]
 

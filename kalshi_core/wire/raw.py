@@ -9,9 +9,8 @@ are core values: they only hand each call to their client's ``_run_raw``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-import attrs
 
 from kalshi_core._generated.surface import Surface
 from kalshi_core.surface.bound import AsyncRawRunner, SyncRawRunner
@@ -26,7 +25,7 @@ __all__ = ["AsyncRawView", "RawResponse", "SyncRawView"]
 T = TypeVar("T")
 
 
-@attrs.frozen(repr=False)
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
 class RawResponse(Generic[T]):
     """One call's answer as it came over the wire, and its model.
 

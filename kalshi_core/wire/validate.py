@@ -19,15 +19,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from kalshi_core.errors import ValidationError
 from kalshi_core.models._base import TolerantEnum
-from kalshi_core.models._converter import unstructure
 from kalshi_core.wire.rules import check_schema
-from kalshi_core.wire.schema import Field, Kind
+
+if TYPE_CHECKING:  # the schema's classes load with the operation table
+    from kalshi_core.wire.schema import Field, Kind
 
 __all__ = [
     "DateTimeInput",
@@ -53,7 +52,7 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")
 # Places a request may carry: the spec says dollar fields take 2-4 decimals, counts 0-2.
 _PLACES = {"dollars": 4, "count": 2}
 
-SchemaLookup = Callable[[str], tuple[Field, ...]]
+SchemaLookup: TypeAlias = "Callable[[str], tuple[Field, ...]]"
 
 
 def to_decimal(value: object, where: str, money: str | None = None) -> Decimal:
@@ -189,7 +188,9 @@ def normalize(value: Any, kind: Kind, where: str, schemas: SchemaLookup) -> Any:
         assert kind.item is not None
         return [normalize(v, kind.item, f"{where}[{i}]", schemas) for i, v in enumerate(value)]
     if k == "model":
-        if attrs.has(type(value)):
+        if hasattr(type(value), "__attrs_attrs__"):  # a model (attrs class) given as input
+            from kalshi_core.models._converter import unstructure
+
             value = unstructure(value)
         if not isinstance(value, Mapping):
             raise ValidationError(where, f"expected a {kind.name} or a mapping")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
-
-import attrs
 
 __all__ = ["Headers", "Request", "Response", "find_header", "redacted_headers"]
 
@@ -29,7 +28,7 @@ def find_header(headers: Headers, name: str) -> str | None:
     return None
 
 
-@attrs.frozen(repr=False)
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
 class Request:
     """An HTTP request, ready to send: method, absolute URL, headers and body bytes.
 
@@ -61,7 +60,7 @@ class Request:
         extra = tuple(extra)
         names = {k.lower() for k, _ in extra}
         kept = tuple((k, v) for k, v in self.headers if k.lower() not in names)
-        return attrs.evolve(self, headers=kept + extra)
+        return dataclasses.replace(self, headers=kept + extra)
 
     def __reduce__(self) -> Any:
         # A pickle must not carry the signature: it is redacted (a signature expires anyway).
@@ -74,7 +73,7 @@ class Request:
         )
 
 
-@attrs.frozen(repr=False)
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
 class Response:
     """An HTTP response as received: status, headers and the whole body."""
 
