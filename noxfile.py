@@ -9,7 +9,15 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests-sync", "tests-asyncio", "tests-trio", "lint", "types", "generated"]
+nox.options.sessions = [
+    "tests-sync",
+    "tests-asyncio",
+    "tests-trio",
+    "lint",
+    "types",
+    "generated",
+    "docs",
+]
 
 PACKAGES = ["kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing", "kalshi_cli"]
 LINTED = [*PACKAGES, "tests", "tools", "examples", "docs", "bench", "noxfile.py"]
@@ -48,29 +56,49 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def types(session: nox.Session) -> None:
     """mypy --strict on the packages."""
-    session.install("-e", ".[trio,fast,cli]", "mypy>=1.10", "pytest>=8")
+    session.install("-e", ".[trio,fast,redis,cli]", "mypy>=1.10", "pytest>=8")
     session.run("mypy", "--strict", *PACKAGES)
 
 
 @nox.session
 def generated(session: nox.Session) -> None:
-    """The generated modules match their sources (spec/ and the async driver)."""
+    """The generated modules match their sources (spec/, the AsyncAPI file, the async driver)."""
     session.install("pyyaml", "ruff>=0.6")
     session.run("python", "tools/generate.py", "--check")
+    session.run("python", "tools/generate_stream.py", "--check")
     session.run("python", "tools/unasync.py", "--check")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site: the API reference pages are fresh, and ``mkdocs build --strict``
+    passes (a broken link, a missing page or an unresolved reference fails). Writes site/."""
+    session.install("-e", ".[docs]")
+    session.run("python", "tools/gen_api_docs.py", "--check")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
+
+
+@nox.session(name="site-check")
+def site_check(session: nox.Session) -> None:
+    """Open the built site in headless Chromium: pages load, navigation and search work (not a
+    default session; needs ``apt-get install chromium chromium-driver``)."""
+    session.install("-e", ".[docs]", "selenium>=4.20")
+    session.run("python", "tools/check_site.py", *session.posargs)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against Kalshi's official SDKs; writes bench/REPORT.md (not a default session).
 
-    ``nox -s bench -- --quick`` checks the harness with few rounds.
+    ``nox -s bench -- --quick`` checks the harness with few rounds; ``nox -s bench --
+    --fleet-only`` runs only the fleet benchmark (``bench/FLEET.md``; needs redis-server).
     """
     session.install(
         "-e",
-        ".[trio,fast]",
+        ".[trio,fast,redis]",
         "kalshi-python-sync==3.2.0",
         "kalshi-python-async==3.2.0",
+        "pytest>=8",  # figure 5 times a pytest run with and without the plugin
     )
     session.run("python", "bench/run.py", *session.posargs)
 

@@ -2,8 +2,8 @@
 
 For the pages of figure 1 (orders, fills, positions; both eras' fields): ``Call.parse`` (bytes
 to models), ``model.to_dict()`` (models to JSON-ready data reproducing what was received) and
-``model.to_json()`` (to text), interleaved in rounds. The goal: a page dumps in well under the
-time it took to parse it. Prints one JSON object.
+``model.to_json()`` (to text), interleaved in rounds. The goal: a page dumps in less time than
+it took to parse it. Prints one JSON object.
 """
 
 from __future__ import annotations

@@ -82,12 +82,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cap", type=int, default=32 << 20, help="max_response_bytes")
     parser.add_argument("--size", type=int, default=1 << 30, help="endless body / bomb size")
+    parser.add_argument("--faults", nargs="*", default=list(FAULTS), choices=FAULTS)
     args = parser.parse_args()
     print(f"cap {args.cap / 2**20:.0f} MiB; endless body and gzip bomb {args.size / 2**20:.0f} MiB")
     print("seconds: the call alone; trickle: one byte per 0.2 s against attempt_deadline=1")
     print("| driver | fault | outcome | seconds | peak traced MiB | max RSS growth MiB |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for fault in FAULTS:
+    for fault in args.faults:
         for driver in DRIVERS:
             done = subprocess.run(
                 [sys.executable, "-c", CHILD, driver, fault, str(args.cap), str(args.size)],

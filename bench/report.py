@@ -132,6 +132,25 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
             f"({_n(b['burst_s'], 2)} s) | {_verdict(b['failed'] == 0)} |"
         )
 
+    imports = r.get("imports")
+    if imports:
+        for name in ("import kalshi_sync", "import kalshi_async"):
+            v = imports["imports"][name]["vs_httpx"]
+            w(
+                f"| `{name}` / `import httpx`, CPU | ≤ 1.5× | {_range(v, 2)}× | "
+                f"{_verdict(v['median'] <= 1.5)} |"
+            )
+        plugin = imports["plugin"]
+        loaded = plugin["plugin active"]["sdk_loaded"]
+        none_loaded = loaded == [""]
+        w(
+            f"| pytest plugin, a run using no fixture: SDK modules loaded / extra CPU | none | "
+            f"{'none' if none_loaded else ', '.join(loaded)} / "
+            f"{plugin['extra_cpu_ms']['median']:+.0f} ms (noise "
+            f"{plugin['extra_cpu_ms']['min']:+.0f} to {plugin['extra_cpu_ms']['max']:+.0f}) | "
+            f"{_verdict(none_loaded)} |"
+        )
+
     # -- figure 1 ------------------------------------------------------------------------------
     w("\n## 1. Parse: 1,000-record pages, bytes to typed models\n")
     w(
@@ -230,6 +249,45 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
         w(
             f"| {name} | {_range(s['us_per_signature'], 1)} | "
             f"{_n(s['signatures_per_s']['median'])} |"
+        )
+
+    # -- figure 5 ------------------------------------------------------------------------------
+    if imports:
+        w("\n## 5. Import time, and what the pytest plugin costs\n")
+        when = imports.get("date", meta["date"])
+        w(
+            f"Measured {when} (load {imports.get('load', 'n/a')}), {imports['rounds']} "
+            "interleaved rounds; each statement in a fresh interpreter with bytecode cached, "
+            "timed around the statement alone (CPU of the process; wall clock beside it).\n"
+        )
+        w("| statement | CPU ms | wall ms | CPU vs `import httpx` |\n|---|---|---|---|")
+        for name, v in imports["imports"].items():
+            w(
+                f"| `{name}` | {_range(v['cpu_ms'], 1)} | {_range(v['wall_ms'], 1)} | "
+                f"{_range(v['vs_httpx'], 2)}× |"
+            )
+        w(
+            "\nWhat importing no longer does, paid on first use instead (each in a fresh "
+            "interpreter after the imports):\n"
+        )
+        w("| first use | CPU ms | wall ms |\n|---|---|---|")
+        for name, v in imports["deferred"].items():
+            w(f"| {name} | {_range(v['cpu_ms'], 1)} | {_range(v['wall_ms'], 1)} |")
+        p = imports["plugin"]
+        w(
+            "\nThe pytest plugin: `pytest -q` on one trivial test in an empty directory, the "
+            "`kalshi_testing` plugin active (as installed) and disabled (`-p no:kalshi_testing`); "
+            "CPU of the whole pytest process.\n"
+        )
+        w("| run | CPU ms | wall ms | SDK packages loaded |\n|---|---|---|---|")
+        for name in ("plugin active", "disabled"):
+            v = p[name]
+            shown = ", ".join(x for x in v["sdk_loaded"] if x) or "none"
+            w(f"| {name} | {_range(v['cpu_ms'])} | {_range(v['wall_ms'])} | {shown} |")
+        w(
+            f"\nDifference per round (active − disabled): {p['extra_cpu_ms']['median']:+.1f} ms "
+            f"({p['extra_cpu_ms']['min']:+.1f} to {p['extra_cpu_ms']['max']:+.1f}): noise; "
+            "the plugin module imports pytest only, and each fixture imports the SDK when it runs."
         )
 
     # -- profile -------------------------------------------------------------------------------

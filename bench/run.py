@@ -2,7 +2,9 @@
 
 ``nox -s bench`` runs this in a virtualenv with this project and Kalshi's official SDKs
 (``kalshi-python-sync`` and ``kalshi-python-async`` 3.2.0) installed side by side. ``--quick``
-runs fewer rounds (a smoke test of the harness, not a measurement).
+runs fewer rounds (a smoke test of the harness, not a measurement). Then ``bench/fleet.py``
+(many processes sharing one account's budget through Redis) writes ``bench/FLEET.md``;
+``--fleet-only`` runs just that.
 """
 
 from __future__ import annotations
@@ -79,7 +81,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=str(HERE / "REPORT.md"))
     parser.add_argument("--render", metavar="JSON", help="only re-render a results.json")
+    parser.add_argument(
+        "--only-imports",
+        action="store_true",
+        help="re-run figure 5 (imports, plugin) only, into the saved REPORT.json, and re-render",
+    )
+    parser.add_argument(
+        "--fleet-only", action="store_true", help="only the fleet benchmark (bench/FLEET.md)"
+    )
     args = parser.parse_args()
+    fleet = [sys.executable, str(HERE / "fleet.py"), *(["--quick"] if args.quick else [])]
+    if args.fleet_only:
+        subprocess.run(fleet, check=True)
+        return
     from report import render
 
     if args.render:
@@ -87,6 +101,16 @@ def main() -> None:
         Path(args.out).write_text(render(saved.pop("meta"), saved))
         return
     q = args.quick
+    if args.only_imports:
+        saved_path = Path(args.out).with_suffix(".json")
+        saved = json.loads(saved_path.read_text())
+        saved["imports"] = figure("fig_import", 5 if q else 15)
+        saved["imports"]["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        saved["imports"]["load"] = loadavg()
+        saved_path.write_text(json.dumps(saved, indent=1))
+        Path(args.out).write_text(render(saved.pop("meta"), saved))
+        print(f"wrote {args.out}", file=sys.stderr)
+        return
     meta = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
@@ -101,11 +125,14 @@ def main() -> None:
         "calls": figure("fig_calls", 30 if q else 200, 2 if q else 11),
         "fanout": figure("fig_fanout", 500, 2 if q else 9),
         "profile": figure("fig_profile"),
+        "imports": figure("fig_import", 5 if q else 15),
     }
     meta["load_after"] = loadavg()
     Path(args.out).with_suffix(".json").write_text(json.dumps({"meta": meta, **results}, indent=1))
     Path(args.out).write_text(render(meta, results))
     print(f"wrote {args.out}", file=sys.stderr)
+    # Many processes, one account (needs redis-server): its own report, bench/FLEET.md.
+    subprocess.run(fleet, check=True)
 
 
 if __name__ == "__main__":

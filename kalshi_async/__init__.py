@@ -29,6 +29,8 @@ from kalshi_core.errors import (
     PartialBatchError,
     PermissionDeniedError,
     RateLimitError,
+    RateLimitStoreError,
+    RateLimitStoreWarning,
     ResponseTooLargeError,
     ServiceUnavailableError,
     TimestampExpiredError,
@@ -66,6 +68,8 @@ __all__ = [
     "PartialBatchError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitStoreError",
+    "RateLimitStoreWarning",
     "ResponseTooLargeError",
     "ServiceUnavailableError",
     "TLSError",
@@ -79,12 +83,14 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "Attempt",
     "AsyncClient",
+    "AsyncRedisBuckets",
     "H11Transport",
     "RateLimiter",
     "RetryPolicy",
 ]
 
 if TYPE_CHECKING:
+    from kalshi_async._redis_buckets import AsyncRedisBuckets
     from kalshi_async._transport import H11Transport
 
 
@@ -94,4 +100,8 @@ def __getattr__(name: str) -> Any:
         from kalshi_async._transport import H11Transport
 
         return H11Transport
+    if name == "AsyncRedisBuckets":
+        from kalshi_async._redis_buckets import AsyncRedisBuckets
+
+        return AsyncRedisBuckets
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

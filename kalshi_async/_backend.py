@@ -4,6 +4,7 @@ and its default HTTP transport."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 import ssl
 import threading
 from typing import Any
@@ -11,7 +12,17 @@ from typing import Any
 import anyio
 import httpx
 
-__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "fail_after", "sleep"]
+from kalshi_core.errors import ConfigurationTypeError
+
+__all__ = [
+    "Lock",
+    "Slots",
+    "ThreadLock",
+    "check_store",
+    "default_transport",
+    "fail_after",
+    "sleep",
+]
 
 
 
@@ -63,3 +74,17 @@ def fail_after(seconds: float | None) -> contextlib.AbstractContextManager[Any]:
     """A scope that cancels what runs in it after ``seconds`` (``None``: never) and raises
     ``TimeoutError``: the attempt deadline, enforced on asyncio and trio alike."""
     return anyio.fail_after(seconds)
+
+
+def check_store(store: Any) -> Any:
+    """``store`` if the async client can await it (``take`` and ``drain`` coroutines), else a
+    ``ConfigurationTypeError`` naming the store this driver takes."""
+    if store is not None and not (
+        inspect.iscoroutinefunction(getattr(store, "take", None))
+        and inspect.iscoroutinefunction(getattr(store, "drain", None))
+    ):
+        raise ConfigurationTypeError(
+            "rate_limit_store must be an async bucket store for AsyncClient "
+            "(kalshi_async.AsyncRedisBuckets), not " + type(store).__name__
+        )
+    return store

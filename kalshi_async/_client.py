@@ -35,6 +35,7 @@ from kalshi_core.errors import (
     TLSError,
     TransportError,
 )
+from kalshi_core.policy.bucket_store import AsyncBucketStore
 from kalshi_core.policy.clock import MAX_OFFSET, ClockOffset
 from kalshi_core.policy.idempotency import Lookup, recovery_after_decode_error
 from kalshi_core.policy.ratelimit import RateLimiter, discovery_calls
@@ -57,6 +58,8 @@ from . import _backend
 
 if TYPE_CHECKING:
     from kalshi_core.wire.credentials import PrivateKeyInput
+
+    from .stream import Stream
 
 __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
@@ -217,7 +220,10 @@ class AsyncClient(Surface, AsyncRunner):
     Transport options: ``timeout`` (seconds, or an ``httpx.Timeout`` with connect/read/write/
     pool), ``max_retries`` (retries after the first attempt) or a whole ``retry`` policy,
     ``limits`` (the connection pool), ``rate_limit`` (a tier name, a ``RateLimiter``, or
-    ``None`` to switch the client-side limiter off; ``"basic"`` by default), ``on_attempt``
+    ``None`` to switch the client-side limiter off; ``"basic"`` by default),
+    ``rate_limit_store`` (where the limiter's buckets live: ``None``, the default, keeps them in
+    this process; an ``AsyncRedisBuckets`` shares one account's budget among processes and
+    machines, see ``docs/fleet.md``), ``on_attempt``
     (called with an ``Attempt`` after every attempt) and ``clock`` (Unix seconds for
     signatures; tests pin it). ``with_options`` returns a copy with other options that shares
     the connection pool, the limiter and the clock correction.
@@ -247,6 +253,7 @@ class AsyncClient(Surface, AsyncRunner):
         retry: RetryPolicy | None = None,
         limits: httpx.Limits = DEFAULT_LIMITS,
         rate_limit: RateLimitSetting = "basic",
+        rate_limit_store: AsyncBucketStore | None = None,
         on_attempt: Callable[[Attempt], None] | None = None,
         clock: Callable[[], float] = time.time,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
@@ -272,6 +279,7 @@ class AsyncClient(Surface, AsyncRunner):
             policy = policy.with_max_retries(max_retries)
         self._retry = policy
         self._limiter = _limiter_from(rate_limit)
+        self._store: AsyncBucketStore | None = _backend.check_store(rate_limit_store)
         self._limit_lock = _backend.ThreadLock()
         self._offset = ClockOffset(max_offset=max_clock_offset)
         self._on_attempt = on_attempt
@@ -331,6 +339,7 @@ class AsyncClient(Surface, AsyncRunner):
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimitSetting = _UNSET,
+        rate_limit_store: AsyncBucketStore | None = _UNSET,
         on_attempt: Callable[[Attempt], None] | None = _UNSET,
         max_response_bytes: int | None = _UNSET,
         attempt_deadline: float | None = _UNSET,
@@ -353,6 +362,8 @@ class AsyncClient(Surface, AsyncRunner):
             new._retry = new._retry.with_max_retries(max_retries)
         if rate_limit is not _UNSET:
             new._limiter = _limiter_from(rate_limit)
+        if rate_limit_store is not _UNSET:
+            new._store = _backend.check_store(rate_limit_store)
         if on_attempt is not _UNSET:
             new._on_attempt = on_attempt
         if max_response_bytes is not _UNSET:
@@ -377,13 +388,23 @@ class AsyncClient(Surface, AsyncRunner):
         """Seconds added to the local clock when signing (learned from the server's Date)."""
         return self._offset.offset
 
+    @property
+    def rate_limit_store(self) -> AsyncBucketStore | None:
+        """Where the limiter's buckets live (``None``: in this process)."""
+        return self._store
+
     def rate_limit_levels(self) -> dict[str, float] | None:
-        """The limiter's current token levels ``{"read": ..., "write": ...}`` (``None`` if off)."""
+        """The limiter's current token levels ``{"read": ..., "write": ...}`` (``None`` if off).
+        With a ``rate_limit_store``, the levels the store last reported (the in-process level,
+        full, for a bucket this client has not used yet)."""
         limiter = self._limiter
         if limiter is None:
             return None
         with self._limit_lock:
-            return limiter.levels(time.monotonic())
+            levels = limiter.levels(time.monotonic())
+        if self._store is not None:
+            levels.update(self._store.levels_seen())
+        return levels
 
     async def configure_rate_limits(self) -> RateLimiter | None:
         """Fetch the account's budgets and endpoint costs (``GetAccountApiLimits``,
@@ -436,8 +457,14 @@ class AsyncClient(Surface, AsyncRunner):
         call_end = None if self._call_deadline is None else time.monotonic() + self._call_deadline
         while True:
             if limiter is not None:
+                store = self._store
                 with self._limit_lock:
-                    wait = limiter.acquire(call, time.monotonic())
+                    if store is None:
+                        wait = limiter.acquire(call, time.monotonic())
+                    else:
+                        take = limiter.plan(call)
+                if store is not None:
+                    wait = await store.take(take)
                 if wait > 0.0:
                     await _backend.sleep(wait)
             attempt += 1
@@ -523,8 +550,13 @@ class AsyncClient(Surface, AsyncRunner):
             ):
                 decision = GIVE_UP  # the call's deadline would pass before the resend
             if limiter is not None and response is not None and response.status == 429:
-                with self._limit_lock:
-                    limiter.penalize(call, time.monotonic())
+                if self._store is None:
+                    with self._limit_lock:
+                        limiter.penalize(call, time.monotonic())
+                else:
+                    with self._limit_lock:
+                        take = limiter.plan(call)
+                    await self._store.drain(take)
             self._observe(request, response, error, attempt, latency, decision)
             if isinstance(decision, Resend):
                 if decision.delay > 0.0:
@@ -658,6 +690,14 @@ class AsyncClient(Surface, AsyncRunner):
         hook = self._on_attempt
         if hook is not None:
             hook(Attempt(request, response, error, attempt, latency, decision))
+
+    def stream(self, **options: Any) -> Stream:
+        """A WebSocket stream on this client's credentials, environment and clock, to use as
+        ``async with client.stream() as stream``; ``options`` are those of
+        ``kalshi_async.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
+        from kalshi_async.stream import Stream
+
+        return Stream.from_client(self, **options)
 
     async def aclose(self) -> None:
         """Close the connection pool (only if this client created it)."""

@@ -22,6 +22,11 @@
     ``DecodeError``: the body is not what the spec promises (not JSON, wrong shape).
     ``PaginationError``: a server cursor would make a paginator loop.
     ``PartialBatchError``: a batch of a split send failed after others went through.
+    ``RateLimitStoreError``: the shared rate-limit store (Redis) could not be reached and its
+        policy is to fail closed: the request was not sent.
+
+``RateLimitStoreWarning`` (a ``RuntimeWarning``, warned, not raised) reports that a shared
+store failed and calls are metered by in-process buckets until it answers again.
 
 Every ``KalshiError`` has ``attempts``: how many times the request was sent before the SDK gave
 up (1 when it was not retried). Messages never carry key material or signatures: only the
@@ -62,6 +67,8 @@ __all__ = [
     "PartialBatchError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitStoreError",
+    "RateLimitStoreWarning",
     "ServiceUnavailableError",
     "APITimeoutError",
     "TransportError",
@@ -455,3 +462,22 @@ class PartialBatchError(KalshiError):
         self.completed = completed
         self.failed = list(failed)
         self.unsent = list(unsent)
+
+
+class RateLimitStoreError(KalshiError):
+    """The shared rate-limit store could not serve a call and fails closed: nothing was sent.
+
+    ``store`` names the store (no credentials); ``__cause__`` is the store's own error.
+    """
+
+    def __init__(self, message: str, *, store: str) -> None:
+        super().__init__(message)
+        self.store = store
+
+
+class RateLimitStoreWarning(KalshiError, RuntimeWarning):  # noqa: N818 - a warning
+    """The shared rate-limit store failed; calls are metered in-process until it is back.
+
+    A warning (``warnings.warn``), not raised; a ``KalshiError`` too, so a warnings filter that
+    turns it into an error (``warnings.simplefilter("error", RateLimitStoreWarning)``) raises
+    something every ``except KalshiError`` already catches."""

@@ -28,6 +28,8 @@ from kalshi_core.errors import (
     PartialBatchError,
     PermissionDeniedError,
     RateLimitError,
+    RateLimitStoreError,
+    RateLimitStoreWarning,
     ResponseTooLargeError,
     ServiceUnavailableError,
     TimestampExpiredError,
@@ -66,6 +68,8 @@ __all__ = [
     "PartialBatchError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitStoreError",
+    "RateLimitStoreWarning",
     "ResponseTooLargeError",
     "ServiceUnavailableError",
     "TLSError",
@@ -81,10 +85,12 @@ __all__ = [
     "Client",
     "H11Transport",
     "RateLimiter",
+    "RedisBuckets",
     "RetryPolicy",
 ]
 
 if TYPE_CHECKING:
+    from kalshi_sync._redis_buckets import RedisBuckets
     from kalshi_sync._transport import H11Transport
 
 
@@ -94,4 +100,8 @@ def __getattr__(name: str) -> Any:
         from kalshi_sync._transport import H11Transport
 
         return H11Transport
+    if name == "RedisBuckets":
+        from kalshi_sync._redis_buckets import RedisBuckets
+
+        return RedisBuckets
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

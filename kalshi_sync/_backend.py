@@ -4,6 +4,7 @@ default HTTP transport."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 import ssl
 import threading
 import time
@@ -11,7 +12,17 @@ from typing import Any
 
 import httpx
 
-__all__ = ["Lock", "Slots", "ThreadLock", "default_transport", "fail_after", "sleep"]
+from kalshi_core.errors import ConfigurationTypeError
+
+__all__ = [
+    "Lock",
+    "Slots",
+    "ThreadLock",
+    "check_store",
+    "default_transport",
+    "fail_after",
+    "sleep",
+]
 
 Lock = threading.Lock
 #: Guards the rate limiter's state across threads.
@@ -53,3 +64,20 @@ def fail_after(seconds: float | None) -> contextlib.AbstractContextManager[Any]:
     """The sync driver cannot cancel a blocking call: its deadline is enforced by the transport
     (every socket wait clamped to the time left) and between body chunks; this scope is empty."""
     return contextlib.nullcontext()
+
+
+def check_store(store: Any) -> Any:
+    """``store`` if the sync client can call it (plain ``take`` and ``drain``), else a
+    ``ConfigurationTypeError`` naming the store this driver takes."""
+    take, drain = getattr(store, "take", None), getattr(store, "drain", None)
+    if store is not None and (
+        not callable(take)
+        or not callable(drain)
+        or inspect.iscoroutinefunction(take)
+        or inspect.iscoroutinefunction(drain)
+    ):
+        raise ConfigurationTypeError(
+            "rate_limit_store must be a sync bucket store for Client "
+            "(kalshi_sync.RedisBuckets), not " + type(store).__name__
+        )
+    return store

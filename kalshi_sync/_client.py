@@ -36,6 +36,7 @@ from kalshi_core.errors import (
     TLSError,
     TransportError,
 )
+from kalshi_core.policy.bucket_store import BucketStore
 from kalshi_core.policy.clock import MAX_OFFSET, ClockOffset
 from kalshi_core.policy.idempotency import Lookup, recovery_after_decode_error
 from kalshi_core.policy.ratelimit import RateLimiter, discovery_calls
@@ -58,6 +59,8 @@ from . import _backend
 
 if TYPE_CHECKING:
     from kalshi_core.wire.credentials import PrivateKeyInput
+
+    from .stream import Stream
 
 __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
@@ -218,7 +221,10 @@ class Client(Surface, SyncRunner):
     Transport options: ``timeout`` (seconds, or an ``httpx.Timeout`` with connect/read/write/
     pool), ``max_retries`` (retries after the first attempt) or a whole ``retry`` policy,
     ``limits`` (the connection pool), ``rate_limit`` (a tier name, a ``RateLimiter``, or
-    ``None`` to switch the client-side limiter off; ``"basic"`` by default), ``on_attempt``
+    ``None`` to switch the client-side limiter off; ``"basic"`` by default),
+    ``rate_limit_store`` (where the limiter's buckets live: ``None``, the default, keeps them in
+    this process; an ``AsyncRedisBuckets`` shares one account's budget among processes and
+    machines, see ``docs/fleet.md``), ``on_attempt``
     (called with an ``Attempt`` after every attempt) and ``clock`` (Unix seconds for
     signatures; tests pin it). ``with_options`` returns a copy with other options that shares
     the connection pool, the limiter and the clock correction.
@@ -248,6 +254,7 @@ class Client(Surface, SyncRunner):
         retry: RetryPolicy | None = None,
         limits: httpx.Limits = DEFAULT_LIMITS,
         rate_limit: RateLimitSetting = "basic",
+        rate_limit_store: BucketStore | None = None,
         on_attempt: Callable[[Attempt], None] | None = None,
         clock: Callable[[], float] = time.time,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
@@ -273,6 +280,7 @@ class Client(Surface, SyncRunner):
             policy = policy.with_max_retries(max_retries)
         self._retry = policy
         self._limiter = _limiter_from(rate_limit)
+        self._store: BucketStore | None = _backend.check_store(rate_limit_store)
         self._limit_lock = _backend.ThreadLock()
         self._offset = ClockOffset(max_offset=max_clock_offset)
         self._on_attempt = on_attempt
@@ -332,6 +340,7 @@ class Client(Surface, SyncRunner):
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: RateLimitSetting = _UNSET,
+        rate_limit_store: BucketStore | None = _UNSET,
         on_attempt: Callable[[Attempt], None] | None = _UNSET,
         max_response_bytes: int | None = _UNSET,
         attempt_deadline: float | None = _UNSET,
@@ -354,6 +363,8 @@ class Client(Surface, SyncRunner):
             new._retry = new._retry.with_max_retries(max_retries)
         if rate_limit is not _UNSET:
             new._limiter = _limiter_from(rate_limit)
+        if rate_limit_store is not _UNSET:
+            new._store = _backend.check_store(rate_limit_store)
         if on_attempt is not _UNSET:
             new._on_attempt = on_attempt
         if max_response_bytes is not _UNSET:
@@ -378,13 +389,23 @@ class Client(Surface, SyncRunner):
         """Seconds added to the local clock when signing (learned from the server's Date)."""
         return self._offset.offset
 
+    @property
+    def rate_limit_store(self) -> BucketStore | None:
+        """Where the limiter's buckets live (``None``: in this process)."""
+        return self._store
+
     def rate_limit_levels(self) -> dict[str, float] | None:
-        """The limiter's current token levels ``{"read": ..., "write": ...}`` (``None`` if off)."""
+        """The limiter's current token levels ``{"read": ..., "write": ...}`` (``None`` if off).
+        With a ``rate_limit_store``, the levels the store last reported (the in-process level,
+        full, for a bucket this client has not used yet)."""
         limiter = self._limiter
         if limiter is None:
             return None
         with self._limit_lock:
-            return limiter.levels(time.monotonic())
+            levels = limiter.levels(time.monotonic())
+        if self._store is not None:
+            levels.update(self._store.levels_seen())
+        return levels
 
     def configure_rate_limits(self) -> RateLimiter | None:
         """Fetch the account's budgets and endpoint costs (``GetAccountApiLimits``,
@@ -437,8 +458,14 @@ class Client(Surface, SyncRunner):
         call_end = None if self._call_deadline is None else time.monotonic() + self._call_deadline
         while True:
             if limiter is not None:
+                store = self._store
                 with self._limit_lock:
-                    wait = limiter.acquire(call, time.monotonic())
+                    if store is None:
+                        wait = limiter.acquire(call, time.monotonic())
+                    else:
+                        take = limiter.plan(call)
+                if store is not None:
+                    wait = store.take(take)
                 if wait > 0.0:
                     _backend.sleep(wait)
             attempt += 1
@@ -524,8 +551,13 @@ class Client(Surface, SyncRunner):
             ):
                 decision = GIVE_UP  # the call's deadline would pass before the resend
             if limiter is not None and response is not None and response.status == 429:
-                with self._limit_lock:
-                    limiter.penalize(call, time.monotonic())
+                if self._store is None:
+                    with self._limit_lock:
+                        limiter.penalize(call, time.monotonic())
+                else:
+                    with self._limit_lock:
+                        take = limiter.plan(call)
+                    self._store.drain(take)
             self._observe(request, response, error, attempt, latency, decision)
             if isinstance(decision, Resend):
                 if decision.delay > 0.0:
@@ -659,6 +691,14 @@ class Client(Surface, SyncRunner):
         hook = self._on_attempt
         if hook is not None:
             hook(Attempt(request, response, error, attempt, latency, decision))
+
+    def stream(self, **options: Any) -> Stream:
+        """A WebSocket stream on this client's credentials, environment and clock, to use as
+        ``with client.stream() as stream``; ``options`` are those of
+        ``kalshi_sync.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
+        from kalshi_sync.stream import Stream
+
+        return Stream.from_client(self, **options)
 
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""

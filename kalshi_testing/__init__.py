@@ -9,23 +9,32 @@ command line.
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kalshi_testing._activity import MarketActivity
     from kalshi_testing._engine import Ledger
+    from kalshi_testing._events import EventLog
     from kalshi_testing._exchange import ApiKey, Context, FakeError, FakeExchange, handler
-    from kalshi_testing._faults import Fault, FaultPlan
+    from kalshi_testing._faults import Fault, FaultPlan, StreamFault
     from kalshi_testing._ratelimit import FakeRateLimits
     from kalshi_testing._server import LoopbackServer
+    from kalshi_testing._stream_json import Ladder
     from kalshi_testing._transport import mock_transport
+    from kalshi_testing._ws import StreamConnection
 
 __all__ = [
     "ApiKey",
     "Context",
+    "EventLog",
     "FakeError",
     "FakeExchange",
     "FakeRateLimits",
     "Fault",
     "FaultPlan",
+    "Ladder",
     "Ledger",
     "LoopbackServer",
+    "MarketActivity",
+    "StreamConnection",
+    "StreamFault",
     "handler",
     "mock_transport",
 ]
@@ -43,6 +52,11 @@ _HOMES = {
     "handler": "_exchange",
     "Fault": "_faults",
     "FaultPlan": "_faults",
+    "StreamFault": "_faults",
+    "EventLog": "_events",
+    "Ladder": "_stream_json",
+    "MarketActivity": "_activity",
+    "StreamConnection": "_ws",
     "FakeRateLimits": "_ratelimit",
     "Ledger": "_engine",
     "LoopbackServer": "_server",

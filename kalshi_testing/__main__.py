@@ -3,7 +3,9 @@
 It registers one user with the balance you choose and either your public key (``--public-key``,
 with ``--key-id``) or a freshly generated RSA key whose private PEM it writes to ``--key-out``
 (mode 0600, also when the file existed; never through a symlink; never printed). It prints the
-base URL and the key id, then serves until Ctrl-C.
+base URL and the key id, then serves REST and the WebSocket API until Ctrl-C. With
+``--activity SECONDS`` simulated participants trade on the markets every so often, so a
+streamed book moves on its own (see ``kalshi_testing.MarketActivity``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from kalshi_testing import FakeExchange, LoopbackServer
+from kalshi_testing._activity import MarketActivity
 
 __all__ = ["main", "write_private_key"]
 
@@ -53,6 +56,16 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--serve-v1-writes",
         action="store_true",
         help="serve the V1 order writes (default: 410, as production since June 2026)",
+    )
+    p.add_argument(
+        "--activity",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="simulated participants trade every SECONDS (default 0: no activity)",
+    )
+    p.add_argument(
+        "--heartbeat", type=float, default=10.0, help="seconds between WebSocket Pings (10)"
     )
     return p
 
@@ -96,9 +109,17 @@ def main(argv: list[str] | None = None, prog: str = "python -m kalshi_testing") 
             print(f"cannot write the key to {args.key_out}: {exc.strerror or exc}", file=sys.stderr)
             return 2
     server = LoopbackServer(
-        exchange, host=args.host, port=args.port, clock=lambda: time.time() + skew
+        exchange,
+        host=args.host,
+        port=args.port,
+        heartbeat_interval=args.heartbeat,
+        clock=lambda: time.time() + skew,
     ).start()
+    activity = MarketActivity(exchange, interval=args.activity) if args.activity > 0 else None
+    if activity is not None:
+        activity.start()
     print(f"fake Kalshi exchange at {server.url}")
+    print(f"WebSocket API at {server.ws_url}")
     print(f"KALSHI_API_KEY_ID={key.key_id}")
     if key.private_key_pem is not None:
         print(f"KALSHI_PRIVATE_KEY_PATH={args.key_out}")
@@ -111,6 +132,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m kalshi_testing") 
     except KeyboardInterrupt:
         pass
     finally:
+        if activity is not None:
+            activity.stop()
         server.stop()
     return 0
 

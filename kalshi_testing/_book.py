@@ -8,7 +8,7 @@ what trades.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 from kalshi_testing._state import Order
@@ -16,11 +16,20 @@ from kalshi_testing._state import Order
 __all__ = ["Book"]
 
 
-class Book:
-    """Resting orders of one market, by side and price level."""
+LevelListener = Callable[[Order, Decimal], None]
 
-    def __init__(self) -> None:
+
+class Book:
+    """Resting orders of one market, by side and price level.
+
+    ``on_change(order, delta)`` (optional) is told every time the contracts resting at
+    ``order``'s level change, after the change: when an order rests or leaves the book here,
+    and when the engine reports a fill or a decrease of a resting order (:meth:`reduced`).
+    """
+
+    def __init__(self, on_change: LevelListener | None = None) -> None:
         self._levels: dict[str, dict[Decimal, list[Order]]] = {"bid": {}, "ask": {}}
+        self._on_change = on_change
 
     def add(self, order: Order) -> None:
         """Rest ``order`` at the back of its level (behind every order of lower priority)."""
@@ -30,6 +39,13 @@ class Book:
         else:
             level.append(order)
         order.on_book = True
+        if self._on_change is not None and order.remaining > 0:
+            self._on_change(order, order.remaining)
+
+    def reduced(self, order: Order, count: Decimal) -> None:
+        """Report that a resting ``order`` lost ``count`` contracts (filled or decreased)."""
+        if self._on_change is not None and order.on_book and count > 0:
+            self._on_change(order, -count)
 
     def remove(self, order: Order) -> None:
         """Take ``order`` off the book (no-op if it is not there)."""
@@ -44,6 +60,8 @@ class Book:
         if not level:
             levels.pop(order.price, None)
         order.on_book = False
+        if self._on_change is not None and order.remaining > 0:
+            self._on_change(order, -order.remaining)
 
     def crossing(self, side: str, limit: Decimal) -> Iterator[Order]:
         """Resting orders a new ``side`` order at ``limit`` would trade with, best first.

@@ -44,19 +44,34 @@ import attrs
 
 from kalshi_testing._book import Book
 from kalshi_testing._errors import FakeError, invalid_order
+from kalshi_testing._events import (
+    BookChanged,
+    EngineEvent,
+    FillMade,
+    Flushed,
+    GroupChanged,
+    Listener,
+    MarketChanged,
+    OrderChanged,
+    PositionChanged,
+    TradeMade,
+)
 from kalshi_testing._fees import CENT as _CENT
 from kalshi_testing._fees import FeeSchedule, FillFee, fill_fee
 from kalshi_testing._state import (
     Account,
     CashMovement,
+    Event,
     Fill,
     IntraTransfer,
     Market,
     Order,
     OrderGroup,
     Position,
+    Series,
     Settlement,
     SubaccountTransfer,
+    Trade,
     User,
 )
 
@@ -120,11 +135,19 @@ class Ledger:
 
 class Engine:
     """All trading state and every rule that changes it. Not thread-safe by itself: the
-    ``FakeExchange`` that owns it calls it under its lock."""
+    ``FakeExchange`` that owns it calls it under its lock.
+
+    Observers registered with :meth:`listen` hear every change as it happens (see
+    ``kalshi_testing._events``): book levels, trades, fills, orders, positions, order groups
+    and market lifecycle. The engine knows nothing of who listens or why.
+    """
 
     def __init__(self) -> None:
         self.users: dict[str, User] = {}
         self.markets: dict[str, Market] = {}
+        self.events: dict[str, Event] = {}
+        #: Series records (titles, categories) by ticker; fee schedules are ``series``.
+        self.series_info: dict[str, Series] = {}
         self.books: dict[str, Book] = {}
         self.orders: dict[str, Order] = {}
         self.fills: list[Fill] = []
@@ -135,6 +158,10 @@ class Engine:
         self.subaccount_transfers: list[SubaccountTransfer] = []
         self.intra_transfers: list[IntraTransfer] = []
         self.fees_collected = ZERO
+        self.trades: list[Trade] = []
+        self._listeners: list[Listener] = []
+        self._causes: list[Order | None] = []
+        self._now = 0.0
         #: Fee schedules by series ticker, and event overrides by event ticker.
         self.series: dict[str, FeeSchedule] = {}
         self.event_fees: dict[str, FeeSchedule] = {}
@@ -147,6 +174,48 @@ class Engine:
         self._flows: dict[tuple[str, int], defaultdict[str, Decimal]] = {}
         self._expiring: set[str] = set()
         self._sequence = itertools.count(1)
+
+    # -- observers --------------------------------------------------------------------------------
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(event)`` for every change from now on (under the exchange lock)."""
+        self._listeners.append(listener)
+
+    def unlisten(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, event: EngineEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def flush(self, now: float) -> None:
+        """Tell listeners that one request or helper call is complete (``Flushed``)."""
+        if self._listeners:
+            self._emit(Flushed(now))
+
+    def _level_changed(self, order: Order, delta: Decimal) -> None:
+        if not self._listeners:
+            return
+        cause = self._causes[-1] if self._causes else order
+        self._emit(
+            BookChanged(order.ticker, order.book_side, order.price, delta, order, cause, self._now)
+        )
+
+    def _order_changed(self, order: Order, now: float) -> None:
+        if self._listeners:
+            self._emit(OrderChanged(order, now))
+
+    def _position_changed(self, position: Position, now: float) -> None:
+        if self._listeners:
+            self._emit(PositionChanged(position, now))
+
+    def _group_changed(self, group: OrderGroup, event_type: str, now: float) -> None:
+        if self._listeners:
+            self._emit(GroupChanged(group, event_type, now))
+
+    def open_interest(self, ticker: str) -> Decimal:
+        """YES contracts held in ``ticker`` (each one has a NO contract against it)."""
+        return sum((p.yes_count for p in self.positions.values() if p.ticker == ticker), ZERO)
 
     # -- small helpers --------------------------------------------------------------------------
     def seq(self) -> int:
@@ -219,8 +288,19 @@ class Engine:
 
     # -- set-up ---------------------------------------------------------------------------------
     def add_market(self, market: Market) -> None:
+        """List ``market``, making its event (and the event's series, ``market.series_ticker``
+        or the event ticker without its last ``-`` segment) on first sight."""
+        new_event = all(m.event_ticker != market.event_ticker for m in self.markets.values())
+        event = market.event_ticker
+        series = market.series_ticker or (event.rsplit("-", 1)[0] if "-" in event else event)
+        if event not in self.events:
+            self.events[event] = Event(event, series, updated=market.created)
+        if series not in self.series_info:
+            self.series_info[series] = Series(series, updated=market.created)
         self.markets[market.ticker] = market
-        self.books[market.ticker] = Book()
+        self.books[market.ticker] = Book(self._level_changed)
+        if self._listeners:
+            self._emit(MarketChanged(market, "created", market.created, new_event))
 
     def deposit(self, user_id: str, amount: Decimal, now: float, method: str = "ach") -> None:
         """Credit ``amount`` dollars to the primary account and record an applied deposit."""
@@ -257,6 +337,15 @@ class Engine:
                 and market.status in ("active", "paused")
             ):
                 self.close(market.ticker, now)
+        if not self._expiring:
+            return
+        self._causes.append(None)
+        try:
+            self._expire(now)
+        finally:
+            self._causes.pop()
+
+    def _expire(self, now: float) -> None:
         for order_id in list(self._expiring):
             order = self.orders[order_id]
             if order.expiration_ts is None or order.remaining <= 0:
@@ -273,6 +362,14 @@ class Engine:
         ``max_cost`` (V1 ``buy_max_cost``, dollars) makes the order fill-or-kill within that
         total cost.
         """
+        self._now = now
+        self._causes.append(order)
+        try:
+            return self._place(order, now, max_cost)
+        finally:
+            self._causes.pop()
+
+    def _place(self, order: Order, now: float, max_cost: Decimal | None) -> Execution:
         market = self._tradable(order.ticker)
         account = self.account(order.user_id, order.subaccount)
         group = self._group_for_new_order(order)
@@ -316,6 +413,7 @@ class Engine:
             group.order_ids.append(order.order_id)
         account.cash -= cost
         account.updated = now
+        self._order_changed(order, now)
         execution = Execution(order)
         self._match(order, market, now, execution, amend=False)
         self._finish(order, now)
@@ -423,6 +521,8 @@ class Engine:
             order.updated = now
             if order.remaining <= 0:
                 order.closed = "executed"
+            if not is_taker:
+                self.books[order.ticker].reduced(order, qty)
             position = self.position(order.user_id, order.subaccount, order.ticker)
             (position.yes if order.book_side == "bid" else position.no).add(qty, paid)
             position.total_traded += cost
@@ -451,9 +551,21 @@ class Engine:
             self.fills.append(fill)
             if is_taker:
                 execution.fills.append(fill)
+                trade = Trade(
+                    str(uuid.uuid4()), order.ticker, price, qty, taker.book_side, now, fill.sequence
+                )
+                self.trades.append(trade)
+                market.volume += qty
+                market.last_price = price
+                market.last_size = qty
+                if self._listeners:
+                    self._emit(TradeMade(trade))
+            if self._listeners:
+                self._emit(FillMade(fill, position.signed))
+                self._emit(OrderChanged(order, now))
+                self._emit(PositionChanged(position, now))
         if maker.remaining <= 0:
             self.books[maker.ticker].remove(maker)
-        market.last_price = price
         for order in (taker, maker):
             self._group_matched(order, qty, now)
 
@@ -475,6 +587,7 @@ class Engine:
         reduced = order.remaining
         if reduced <= 0:
             return ZERO
+        self._now = now
         self.books[order.ticker].remove(order)
         account = self.account(order.user_id, order.subaccount)
         account.cash += order.collateral_price * reduced
@@ -485,6 +598,7 @@ class Engine:
         order.closed = "canceled"
         order.updated = now
         self._expiring.discard(order.order_id)
+        self._order_changed(order, now)
         return reduced
 
     def decrease(self, order: Order, new_remaining: Decimal, now: float) -> Decimal:
@@ -502,6 +616,9 @@ class Engine:
         order.canceled += reduced
         order.decrease_count += reduced
         order.updated = now
+        self._now = now
+        self.books[order.ticker].reduced(order, reduced)
+        self._order_changed(order, now)
         return reduced
 
     def amend(
@@ -520,6 +637,21 @@ class Engine:
         amend goes to the back of the queue. An amended price that crosses trades at once.
         ``expiration_ts``: False keeps the expiry, None or 0 removes it, else the new one.
         """
+        self._now = now
+        self._causes.append(order)
+        try:
+            return self._amend(order, price, total, now, expiration_ts)
+        finally:
+            self._causes.pop()
+
+    def _amend(
+        self,
+        order: Order,
+        price: Decimal,
+        total: Decimal,
+        now: float,
+        expiration_ts: int | bool | None,
+    ) -> Execution:
         market = self._tradable(order.ticker)
         if total <= order.filled:
             raise invalid_order("count must exceed the contracts already filled")
@@ -553,6 +685,7 @@ class Engine:
             book.add(order)
             if order.expiration_ts is not None:
                 self._expiring.add(order.order_id)
+        self._order_changed(order, now)
         return execution
 
     def queue_position(self, order: Order) -> Decimal:
@@ -561,10 +694,14 @@ class Engine:
 
     # -- market events ------------------------------------------------------------------------
     def _cancel_on_pause(self, tickers: Iterable[str], now: float) -> None:
-        for ticker in tickers:
-            for order in list(self.books[ticker].orders()):
-                if order.cancel_order_on_pause:
-                    self.cancel(order, now)
+        self._causes.append(None)
+        try:
+            for ticker in tickers:
+                for order in list(self.books[ticker].orders()):
+                    if order.cancel_order_on_pause:
+                        self.cancel(order, now)
+        finally:
+            self._causes.pop()
 
     def pause(self, tickers: Iterable[str], now: float) -> None:
         """Deactivate markets (``inactive`` on Kalshi): ``cancel_order_on_pause`` orders are
@@ -575,6 +712,8 @@ class Engine:
             if market.status == "active":
                 market.status = "paused"
                 paused.append(ticker)
+                if self._listeners:
+                    self._emit(MarketChanged(market, "deactivated", now))
         self._cancel_on_pause(paused, now)
 
     def resume(self, tickers: Iterable[str], now: float) -> None:
@@ -583,8 +722,14 @@ class Engine:
             market = self.market(ticker)
             if market.status == "paused":
                 market.status = "active"
-                for order in list(self.books[ticker].orders()):
-                    self.cancel(order, now)
+                if self._listeners:
+                    self._emit(MarketChanged(market, "activated", now))
+                self._causes.append(None)
+                try:
+                    for order in list(self.books[ticker].orders()):
+                        self.cancel(order, now)
+                finally:
+                    self._causes.pop()
 
     def pause_trading(self, now: float) -> None:
         """An exchange-wide trading pause (Kalshi's weekly maintenance): no new orders or
@@ -611,10 +756,17 @@ class Engine:
         if market.status in ("closed", "settled"):
             return
         market.status = "closed"
-        if market.close_time is None or market.close_time > now:
+        early = market.close_time is None or market.close_time > now
+        if early:
             market.close_time = now
-        for order in list(self.books[ticker].orders()):
-            self.cancel(order, now, close=True)
+        if self._listeners and early:
+            self._emit(MarketChanged(market, "close_date_updated", now))
+        self._causes.append(None)
+        try:
+            for order in list(self.books[ticker].orders()):
+                self.cancel(order, now, close=True)
+        finally:
+            self._causes.pop()
 
     def settle(self, ticker: str, result: str, value: Decimal | None, now: float) -> None:
         """Settle a market: cancel its resting orders and pay every position out."""
@@ -631,6 +783,14 @@ class Engine:
             payout_yes = value
         else:
             raise ValueError("result must be 'yes', 'no' or 'scalar'")
+        self._causes.append(None)
+        try:
+            self._settle(market, result, payout_yes, now)
+        finally:
+            self._causes.pop()
+
+    def _settle(self, market: Market, result: str, payout_yes: Decimal, now: float) -> None:
+        ticker = market.ticker
         for order in list(self.books[ticker].orders()):
             self.cancel(order, now, close=True)
         for position in self.positions.values():
@@ -656,6 +816,7 @@ class Engine:
             position.yes.clear()
             position.no.clear()
             position.updated = now
+            self._position_changed(position, now)
             self.settlements.append(
                 Settlement(
                     user_id=position.user_id,
@@ -679,6 +840,9 @@ class Engine:
         market.result = result
         market.settlement_value = payout_yes
         market.settled_time = now
+        if self._listeners:
+            self._emit(MarketChanged(market, "determined", now))
+            self._emit(MarketChanged(market, "settled", now))
 
     # -- order groups -----------------------------------------------------------------------------
     def _group_for_new_order(self, order: Order) -> OrderGroup | None:
@@ -699,6 +863,7 @@ class Engine:
             raise FakeError(400, "invalid_parameters", "too many order groups")
         group = OrderGroup(str(uuid.uuid4()), user_id, subaccount, limit, now)
         self.groups[group.group_id] = group
+        self._group_changed(group, "created", now)
         return group
 
     def group_volume(self, group: OrderGroup, now: float) -> Decimal:
@@ -718,6 +883,7 @@ class Engine:
     def trigger_group(self, group: OrderGroup, now: float) -> None:
         """Cancel every order of the group and refuse new ones until reset."""
         group.triggered = True
+        self._group_changed(group, "triggered", now)
         self._cancel_group_orders(group, now)
 
     def _cancel_group_orders(self, group: OrderGroup, now: float) -> None:
@@ -726,17 +892,20 @@ class Engine:
             if order.remaining > 0:
                 self.cancel(order, now)
 
-    def reset_group(self, group: OrderGroup) -> None:
+    def reset_group(self, group: OrderGroup, now: float | None = None) -> None:
         group.triggered = False
         group.window.clear()
+        self._group_changed(group, "reset", self._now if now is None else now)
 
     def delete_group(self, group: OrderGroup, now: float) -> None:
         self._cancel_group_orders(group, now)
         del self.groups[group.group_id]
+        self._group_changed(group, "deleted", now)
 
     def update_group_limit(self, group: OrderGroup, limit: Decimal, now: float) -> None:
         """Set a new limit; a limit the rolling volume already reaches triggers at once."""
         group.limit = limit
+        self._group_changed(group, "limit_updated", now)
         if not group.triggered and self.group_volume(group, now) >= limit:
             self.trigger_group(group, now)
 
@@ -845,7 +1014,10 @@ class Engine:
         if enabled:
             for position in self.positions.values():
                 if position.user_id == user_id and position.subaccount == subaccount:
+                    before = position.signed, position.yes_count
                     self._net(position, account, now)
+                    if (position.signed, position.yes_count) != before:
+                        self._position_changed(position, now)
 
     # -- the ledger -------------------------------------------------------------------------------
     def ledger(self) -> Ledger:

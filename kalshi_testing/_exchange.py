@@ -36,8 +36,11 @@ from kalshi_core.wire.credentials import signing_message
 from kalshi_core.wire.schema import Operation
 from kalshi_testing._engine import Engine, Ledger
 from kalshi_testing._errors import FakeError
+from kalshi_testing._events import Listener
 from kalshi_testing._fees import FeeSchedule
-from kalshi_testing._state import Market, Order, PublicKey, User
+from kalshi_testing._history import QuoteHistory
+from kalshi_testing._state import Event, Market, Order, PublicKey, Series, User
+from kalshi_testing._stream_json import Ladder, ladder
 from kalshi_testing._wire import error_body
 
 if TYPE_CHECKING:
@@ -113,7 +116,14 @@ _HANDLERS: dict[str, Handler] = {}
 def _register_handlers() -> None:
     """Import the modules whose ``@handler`` functions serve the operations (a no-op once
     they are imported)."""
-    from kalshi_testing import _groups, _legacy, _orders, _portfolio  # noqa: F401
+    from kalshi_testing import (  # noqa: F401
+        _groups,
+        _legacy,
+        _market_data,
+        _orders,
+        _portfolio,
+        _ratelimit,
+    )
 
 
 def handler(operation_id: str) -> Callable[[Handler], Handler]:
@@ -203,15 +213,21 @@ class FakeExchange:
         self.serve_v1_writes = serve_v1_writes
         self.engine = Engine()
         self.engine.balance_precision = Decimal(balance_precision)
+        #: Each market's quotes over time, for candlesticks (``kalshi_testing._history``).
+        self.history = QuoteHistory(self.engine)
+        self.engine.listen(self.history)
         self._clock = clock
         #: Kalshi's token buckets, enforced with 429s when set (off by default).
         self.rate_limits = rate_limits
         self._key_owner: dict[str, str] = {}
-        self._lock = threading.RLock()
+        self._lock = _ExchangeLock(self._flush)
         self._house: str | None = None
         self._funded: set[str] = set()
         self.requests_seen = 0
         _register_handlers()
+
+    def _flush(self) -> None:
+        self.engine.flush(self._clock())
 
     @property
     def users(self) -> dict[str, User]:
@@ -295,6 +311,14 @@ class FakeExchange:
         maker_fee_rate: Decimal | str | None = None,
         series_ticker: str | None = None,
         close_time: float | None = None,
+        title: str = "",
+        subtitle: str = "",
+        yes_sub_title: str = "",
+        no_sub_title: str = "",
+        open_time: float | None = None,
+        rules_primary: str = "",
+        rules_secondary: str = "",
+        now: float | None = None,
     ) -> Market:
         """Open a binary market (YES book) with the given price grid.
 
@@ -303,9 +327,12 @@ class FakeExchange:
         quadratic, multiplier 1, when the series has none) unless ``taker_fee_rate`` /
         ``maker_fee_rate`` give this market its own quadratic rates. At ``close_time`` (Unix
         seconds, by the exchange's clock) the market closes: resting orders are canceled and
-        order operations get 409 ``market_closed`` until it settles.
+        order operations get 409 ``market_closed`` until it settles. The texts and
+        ``open_time`` (default: now) show in the market-data reads and the lifecycle stream;
+        ``now`` back-dates the market's creation (for a candlestick history).
         """
         with self._lock:
+            at = self._now(now)
             event = event_ticker or ticker.rsplit("-", 1)[0]
             market = Market(
                 ticker=ticker,
@@ -315,6 +342,14 @@ class FakeExchange:
                 maker_fee_rate=None if maker_fee_rate is None else Decimal(maker_fee_rate),
                 series_ticker=series_ticker or event.rsplit("-", 1)[0],
                 close_time=close_time,
+                created=at,
+                title=title,
+                subtitle=subtitle,
+                yes_sub_title=yes_sub_title,
+                no_sub_title=no_sub_title,
+                open_time=at if open_time is None else open_time,
+                rules_primary=rules_primary,
+                rules_secondary=rules_secondary,
             )
             self.engine.add_market(market)
             return market
@@ -325,13 +360,26 @@ class FakeExchange:
         *,
         fee_type: str = "quadratic",
         fee_multiplier: Decimal | str | int = 1,
+        title: str = "",
+        category: str = "",
+        frequency: str = "daily",
+        tags: list[str] | None = None,
     ) -> FeeSchedule:
         """Set a series' fee schedule: ``fee_type`` ``quadratic``, ``quadratic_with_maker_fees``
         (makers pay 0.25 times the taker rate), ``quadratic_with_combo_maker_fees`` (0.5) or
-        ``flat``, scaled by ``fee_multiplier`` (see ``kalshi_testing._fees``)."""
+        ``flat``, scaled by ``fee_multiplier`` (see ``kalshi_testing._fees``), and describe it
+        for GetSeries (``title``, ``category``, ``frequency``, ``tags``). ``add_market``
+        makes a series implicitly, untitled, with the quadratic schedule."""
         schedule = FeeSchedule(fee_type, Decimal(fee_multiplier))
         with self._lock:
             self.engine.series[series_ticker] = schedule
+            series = self.engine.series_info.get(series_ticker)
+            if series is None:
+                series = Series(series_ticker)
+                self.engine.series_info[series_ticker] = series
+            series.title, series.category, series.frequency = title, category, frequency
+            series.tags = list(tags or [])
+            series.updated = self._clock()
         return schedule
 
     def set_event_fees(
@@ -350,6 +398,34 @@ class FakeExchange:
                 self.engine.event_fees[event_ticker] = FeeSchedule(
                     fee_type, Decimal(1 if fee_multiplier is None else fee_multiplier)
                 )
+
+    def add_event(
+        self,
+        event_ticker: str,
+        *,
+        series_ticker: str | None = None,
+        title: str = "",
+        sub_title: str = "",
+        category: str = "",
+        mutually_exclusive: bool = False,
+    ) -> Event:
+        """Create or describe an event before or after its markets are added; the series
+        defaults to the event ticker without its last ``-`` segment."""
+        with self._lock:
+            series = series_ticker or (
+                event_ticker.rsplit("-", 1)[0] if "-" in event_ticker else event_ticker
+            )
+            if series not in self.engine.series_info:
+                self.engine.series_info[series] = Series(series, updated=self._clock())
+            event = self.engine.events.get(event_ticker)
+            if event is None:
+                event = Event(event_ticker, series)
+                self.engine.events[event_ticker] = event
+            event.series_ticker = series
+            event.title, event.sub_title, event.category = title, sub_title, category
+            event.mutually_exclusive = mutually_exclusive
+            event.updated = self._clock()
+            return event
 
     # -- the world around the user ------------------------------------------------------------
     def seed_liquidity(
@@ -468,6 +544,35 @@ class FakeExchange:
         with self._lock:
             return self.engine.cancel(self.engine.orders[order_id], self._now(now))
 
+    def amend_order(
+        self,
+        order_id: str,
+        price: Decimal | str,
+        count: Decimal | str | int,
+        *,
+        now: float | None = None,
+    ) -> Order:
+        """Amend any resting order to ``price`` and ``count`` (its new total: filled plus what
+        should rest), with the same rules as AmendOrderV2; an amend that crosses trades."""
+        limit, total = Decimal(price), _contracts(count)
+        with self._lock:
+            order = self.engine.orders[order_id]
+            tick = self.engine.market(order.ticker).tick
+            if not 0 < limit < 1 or limit % tick:
+                raise ValueError(f"price {limit} is not on {order.ticker}'s grid (tick {tick})")
+            self.engine.amend(order, limit, total, self._now(now))
+            return order
+
+    def decrease_order(
+        self, order_id: str, reduce_to: Decimal | str | int, *, now: float | None = None
+    ) -> Decimal:
+        """Reduce any resting order to ``reduce_to`` contracts left (0 cancels it), keeping its
+        place in the queue; the contracts taken off."""
+        target = _contracts(reduce_to, allow_zero=True)
+        with self._lock:
+            order = self.engine.orders[order_id]
+            return self.engine.decrease(order, target, self._now(now))
+
     def settle(
         self,
         ticker: str,
@@ -571,6 +676,22 @@ class FakeExchange:
             raise FakeError(404, "not_found", f"no route for {path}")
         return self._route(request.method, path[len(BASE_PATH) :] or "/")[0]
 
+    def authenticate(self, request: Request, now: float) -> User:
+        """The user whose key signed ``request`` (over its path, without the query), or
+        ``FakeError`` 401 as Kalshi answers a bad signature. The WebSocket handshake uses
+        this: its message is ``timestamp + "GET" + "/trade-api/ws/v2"``."""
+        with self._lock:
+            return self._authenticate(request, urlsplit(request.url).path, now)
+
+    def engine_listen(self, listener: Listener) -> None:
+        """Register an engine listener under the exchange's lock (see ``Engine.listen``)."""
+        with self._lock:
+            self.engine.listen(listener)
+
+    def engine_unlisten(self, listener: Listener) -> None:
+        with self._lock:
+            self.engine.unlisten(listener)
+
     def key_owner(self, key_id: str) -> str | None:
         """The user id that owns API key ``key_id`` (``None`` for an unknown key)."""
         return self._key_owner.get(key_id)
@@ -657,9 +778,48 @@ class FakeExchange:
         with self._lock:
             return self.engine.users[user_id].balance(subaccount)
 
+    def orderbook(self, ticker: str, *, use_yes_price: bool = False) -> Ladder:
+        """The market's book now, in the shape the stream publishes it (YES bids and NO bids,
+        ascending price; NO prices as NO prices unless ``use_yes_price``): the truth a client's
+        managed book must equal once it has applied every message published so far."""
+        with self._lock:
+            return ladder(
+                self.engine.books[self.engine.market(ticker).ticker], use_yes_price=use_yes_price
+            )
+
     def orders_of(self, user_id: str) -> list[Order]:
         with self._lock:
             return [o for o in self.engine.orders.values() if o.user_id == user_id]
+
+
+def _contracts(value: Decimal | str | int, *, allow_zero: bool = False) -> Decimal:
+    """A contract count for a helper: positive (or zero) with at most two decimals."""
+    count = Decimal(value)
+    if count < 0 or (count == 0 and not allow_zero) or count != count.quantize(Decimal("0.01")):
+        raise ValueError("count must be positive with at most two decimals")
+    return count
+
+
+class _ExchangeLock:
+    """The exchange's reentrant lock; releasing the outermost hold first calls ``on_release``
+    (the engine's ``flush``), so listeners learn when one request or helper call is done."""
+
+    def __init__(self, on_release: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._on_release = on_release
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._depth == 1:
+                self._on_release()
+        finally:
+            self._depth -= 1
+            self._lock.release()
 
 
 def _date(now: float) -> tuple[str, str]:

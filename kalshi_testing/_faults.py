@@ -15,6 +15,27 @@ fault                    what the client sees                                   
 ``truncate()``           the answer's body is cut off mid-way, then a close         yes
 ``malformed_json()``     the real status with a body that is not valid JSON         yes
 =======================  =========================================================  ==========
+
+The WebSocket endpoint takes ``StreamFault`` values from the same plan. ``stop_heartbeat`` is used
+up by the next connection to open; the others by the next outgoing message that matches
+(``on``: the message's ``type``, e.g. ``"orderbook_delta"``; none: any channel message),
+after letting ``after`` matching messages through first:
+
+===============================  ===========================================================
+stream fault                     what the client sees
+===============================  ===========================================================
+``StreamFault.drop()``           the connection closes (TCP FIN; ``reset=True``: RST), no
+                                 close frame, instead of the message
+``StreamFault.skip()``           the message is never sent: its ``seq`` is missing
+``StreamFault.duplicate()``      the message twice (same ``seq``)
+``StreamFault.reorder()``        the message after the next one of the same subscription
+``StreamFault.terminal_error()`` instead of the message, ``error`` code 10, 17 or 25 for its
+                                 sid; the subscription is over (resubscribe)
+``StreamFault.stall(s)``         nothing for ``s`` seconds: no frames, no pings, and the
+                                 server reads nothing; a subscription whose messages overflow
+                                 the server's buffer meanwhile ends with error 25
+``StreamFault.stop_heartbeat()`` no Ping frames on the next connection
+===============================  ===========================================================
 """
 
 from __future__ import annotations
@@ -26,7 +47,7 @@ import attrs
 
 from kalshi_core import Request
 
-__all__ = ["Fault", "FaultPlan"]
+__all__ = ["Fault", "FaultPlan", "StreamFault"]
 
 _STATUS_CODES = {
     408: "request_timeout",
@@ -206,16 +227,69 @@ class Fault:
         return self.path is None or self.path in request.path
 
 
+@attrs.frozen
+class StreamFault:
+    """One fault on the WebSocket endpoint; build them with the class methods (see the module
+    docstring for what each does)."""
+
+    kind: str
+    on: str | None = None
+    after: int = 0
+    code: int = 0
+    seconds: float = 0.0
+    reset: bool = False
+
+    @classmethod
+    def drop(cls, *, on: str | None = None, after: int = 0, reset: bool = False) -> StreamFault:
+        return cls("drop", on=on, after=after, reset=reset)
+
+    @classmethod
+    def skip(cls, *, on: str | None = None, after: int = 0) -> StreamFault:
+        return cls("skip", on=on, after=after)
+
+    @classmethod
+    def duplicate(cls, *, on: str | None = None, after: int = 0) -> StreamFault:
+        return cls("duplicate", on=on, after=after)
+
+    @classmethod
+    def reorder(cls, *, on: str | None = None, after: int = 0) -> StreamFault:
+        return cls("reorder", on=on, after=after)
+
+    @classmethod
+    def terminal_error(
+        cls, code: int = 10, *, on: str | None = None, after: int = 0
+    ) -> StreamFault:
+        if code not in (10, 17, 25):
+            raise ValueError("terminal error codes are 10, 17 and 25")
+        return cls("terminal_error", on=on, after=after, code=code)
+
+    @classmethod
+    def stall(cls, seconds: float, *, on: str | None = None, after: int = 0) -> StreamFault:
+        return cls("stall", on=on, after=after, seconds=seconds)
+
+    @classmethod
+    def stop_heartbeat(cls) -> StreamFault:
+        return cls("stop_heartbeat")
+
+    def matches(self, message_type: str, sid: int | None) -> bool:
+        if self.on is None:
+            return sid is not None
+        return self.on == message_type
+
+
 class FaultPlan:
     """A thread-safe queue of faults; ``served`` logs ``(method, path, kind)`` per request
-    (``kind`` is ``"ok"`` when no fault applied)."""
+    (``kind`` is ``"ok"`` when no fault applied) and ``streamed`` logs ``(type, sid, kind)``
+    per stream fault applied."""
 
-    def __init__(self, *faults: Fault) -> None:
-        self._queue = list(faults)
+    def __init__(self, *faults: Fault | StreamFault) -> None:
+        self._queue: list[Fault | StreamFault] = list(faults)
+        self._seen: dict[int, int] = {}
         self._lock = threading.Lock()
         self.served: list[tuple[str, str, str]] = []
+        self.streamed: list[tuple[str, int | None, str]] = []
 
-    def add(self, *faults: Fault) -> FaultPlan:
+    def add(self, *faults: Fault | StreamFault) -> FaultPlan:
         with self._lock:
             self._queue.extend(faults)
         return self
@@ -229,9 +303,37 @@ class FaultPlan:
         """The fault for ``request`` (used up), or ``None`` to serve it normally."""
         with self._lock:
             for i, fault in enumerate(self._queue):
-                if fault.matches(request):
+                if isinstance(fault, Fault) and fault.matches(request):
                     del self._queue[i]
                     self.served.append((request.method, request.path, fault.kind))
                     return fault
             self.served.append((request.method, request.path, "ok"))
+            return None
+
+    def take_connection(self) -> StreamFault | None:
+        """The connection-level stream fault (``stop_heartbeat``) for a new connection."""
+        with self._lock:
+            for i, fault in enumerate(self._queue):
+                if isinstance(fault, StreamFault) and fault.kind == "stop_heartbeat":
+                    del self._queue[i]
+                    self.streamed.append(("", None, fault.kind))
+                    return fault
+            return None
+
+    def take_stream(self, message_type: str, sid: int | None) -> StreamFault | None:
+        """The stream fault for an outgoing message (used up), or ``None`` to send it."""
+        with self._lock:
+            for i, fault in enumerate(self._queue):
+                if not isinstance(fault, StreamFault) or fault.kind == "stop_heartbeat":
+                    continue
+                if not fault.matches(message_type, sid):
+                    continue
+                seen = self._seen.get(id(fault), 0)
+                if seen < fault.after:
+                    self._seen[id(fault)] = seen + 1
+                    continue
+                del self._queue[i]
+                self._seen.pop(id(fault), None)
+                self.streamed.append((message_type, sid, fault.kind))
+                return fault
             return None

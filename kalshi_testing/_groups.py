@@ -77,7 +77,7 @@ def delete_order_group(ctx: Context) -> tuple[int, Any]:
 
 @handler("ResetOrderGroup")
 def reset_order_group(ctx: Context) -> tuple[int, Any]:
-    ctx.engine.reset_group(_group(ctx, default_primary=True))
+    ctx.engine.reset_group(_group(ctx, default_primary=True), ctx.now)
     return 200, {}
 
 

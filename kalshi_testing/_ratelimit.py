@@ -11,9 +11,10 @@ single order write naming ``exchange_index >= 1`` draws from that shard's own wr
 A request costs its endpoint's tokens (10 by default, the spec's non-default costs, batches per
 order); a bucket that cannot cover the cost answers ``429 {"error": "too many requests"}``
 without running the request, so a batch is admitted whole or not at all. The largest batch is
-what a full write bucket covers (``_orders.max_batch``). The bucket arithmetic here is
-written independently of the client's limiter (no reservations: a request is admitted or
-refused), so the two check each other.
+what a full write bucket covers (``_orders.max_batch``). ``rejected_by_key`` and
+``admitted_by_key`` count the answers per API key (many client processes, one fake: which of
+them met the 429s). The bucket arithmetic here is written independently of the client's
+limiter (no reservations: a request is admitted or refused), so the two check each other.
 
 The fake also answers ``GetAccountApiLimits`` and ``GetAccountEndpointCosts`` from this
 configuration (unlimited accounts report the Prime tier).
@@ -22,6 +23,7 @@ configuration (unlimited accounts report the Prime tier).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -105,6 +107,10 @@ class FakeRateLimits:
         self._meters: dict[tuple[str, str, int], _Meter] = {}
         #: How many requests were refused with 429.
         self.rejected = 0
+        #: Requests refused with 429, by API key id (``""``: unauthenticated).
+        self.rejected_by_key: Counter[str] = Counter()
+        #: Requests let through (their tokens taken), by API key id.
+        self.admitted_by_key: Counter[str] = Counter()
 
     def per_item_cost(self, operation_id: str) -> int:
         """What one order of a batch costs (the batch operations' per-order cost)."""
@@ -146,8 +152,10 @@ class FakeRateLimits:
         if operation.operation_id in PER_ITEM_COSTS and cost > meter.capacity:
             return None  # a batch no bucket could ever hold: the handler answers 400
         if meter.admit(cost, now):
+            self.admitted_by_key[key_id] += 1
             return None
         self.rejected += 1
+        self.rejected_by_key[key_id] += 1
         return Response(
             status=429,
             headers=(("content-type", "application/json"), ("content-length", str(len(_TOO_MANY)))),

@@ -8,6 +8,7 @@ A ``FaultPlan`` (``faults=``) makes chosen requests fail the way networks and pr
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import struct
 import threading
@@ -20,8 +21,12 @@ import h11
 
 from kalshi_core import Request, Response
 from kalshi_testing import _hostile
+from kalshi_testing._errors import FakeError
 from kalshi_testing._exchange import BASE_PATH, FakeExchange
 from kalshi_testing._faults import Fault, FaultPlan
+from kalshi_testing._stream_json import Ladder
+from kalshi_testing._wire import error_body
+from kalshi_testing._ws import WS_PATH, StreamConnection, accept_headers, is_upgrade, switch
 
 __all__ = ["LoopbackServer"]
 
@@ -29,9 +34,15 @@ _MAX_BODY = 4 * 1024 * 1024
 
 
 class LoopbackServer:
-    """Serve ``exchange`` over HTTP/1.1 on ``host:port`` until :meth:`stop`.
+    """Serve ``exchange`` over HTTP/1.1 on ``host:port`` until :meth:`stop`, REST under
+    ``/trade-api/v2`` and the WebSocket API at ``/trade-api/ws/v2`` (:attr:`ws_url`).
 
     Only loopback addresses are accepted: this is a test server, never a public one.
+
+    Streaming options: ``heartbeat_interval`` (seconds between the server's ``heartbeat``
+    Pings; Kalshi's is 10), ``stream_buffer`` (messages a connection may have queued before a
+    subscription that adds to it ends with error 25), ``record_books`` (remember each
+    market's ladder after every order-book message, for :meth:`book_after`).
     """
 
     def __init__(
@@ -43,6 +54,9 @@ class LoopbackServer:
         clock: Callable[[], float] = time.time,
         idle_timeout: float = 30.0,
         faults: FaultPlan | None = None,
+        heartbeat_interval: float = 10.0,
+        stream_buffer: int = 100_000,
+        record_books: bool = False,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the fake exchange only listens on a loopback address")
@@ -58,6 +72,11 @@ class LoopbackServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.connections_accepted = 0
+        self.heartbeat_interval = heartbeat_interval
+        self.stream_buffer = stream_buffer
+        self.record_books = record_books
+        #: Every accepted WebSocket connection, oldest first.
+        self.streams: list[StreamConnection] = []
 
     @property
     def port(self) -> int:
@@ -69,6 +88,18 @@ class LoopbackServer:
     def url(self) -> str:
         """The base URL for a client: ``http://127.0.0.1:PORT/trade-api/v2``."""
         return f"http://{self.host}:{self.port}{BASE_PATH}"
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket URL for a client: ``ws://127.0.0.1:PORT/trade-api/ws/v2``."""
+        return f"ws://{self.host}:{self.port}{WS_PATH}"
+
+    def book_after(self, sid: int, seq: int, *, connection: int = -1) -> Ladder:
+        """The ladder of the market that order-book message ``seq`` of subscription ``sid``
+        was about, right after the server published it: the truth a client's book must equal
+        once it has applied that message. ``connection`` indexes :attr:`streams` (default: the
+        newest). Needs ``record_books=True``; ``KeyError`` for a message never published."""
+        return self.streams[connection].book_after(sid, seq)
 
     def start(self) -> LoopbackServer:
         family = socket.AF_INET6 if self.host == "::1" else socket.AF_INET
@@ -135,6 +166,9 @@ class LoopbackServer:
                 if fault is not None:
                     if not self._inject(fault, request, conn, h11_conn):
                         return
+                elif is_upgrade(request):
+                    self._websocket(conn, h11_conn, request)
+                    return
                 else:
                     self._send(conn, h11_conn, self.exchange.handle(request, self._clock()))
                 if h11_conn.our_state is h11.MUST_CLOSE:
@@ -146,6 +180,44 @@ class LoopbackServer:
             with self._lock:
                 self._conns.discard(conn)
             conn.close()
+
+    def _websocket(self, conn: socket.socket, h11_conn: h11.Connection, request: Request) -> None:
+        """Check the upgrade request like Kalshi (HTTP error before any upgrade), then serve
+        the WebSocket connection until it closes."""
+        now = self._clock()
+        headers = accept_headers(request)
+        try:
+            if headers is None:
+                raise FakeError(
+                    400, "invalid_parameters", "a WebSocket upgrade request is required"
+                )
+            user = self.exchange.authenticate(request, now)
+        except FakeError as exc:
+            body = json.dumps(error_body(exc.code, exc.message, exc.details)).encode()
+            answer = Response(
+                exc.status,
+                (("content-type", "application/json"), ("date", formatdate(now, usegmt=True))),
+                body,
+            )
+            with contextlib.suppress(h11.LocalProtocolError):
+                self._send(conn, h11_conn, answer)
+            return
+        trailing = switch(conn, h11_conn, headers)
+        conn.settimeout(None)
+        stream = StreamConnection(
+            self.exchange,
+            conn,
+            user.user_id,
+            heartbeat_interval=self.heartbeat_interval,
+            max_buffered=self.stream_buffer,
+            record_books=self.record_books,
+            faults=self.faults,
+            stopping=self._stopping,
+            trailing_data=trailing,
+        )
+        with self._lock:
+            self.streams.append(stream)
+        stream.run()
 
     @staticmethod
     def _send(conn: socket.socket, h11_conn: h11.Connection, answer: Response) -> None:

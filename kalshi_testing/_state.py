@@ -10,6 +10,7 @@ Money is ``Decimal`` dollars throughout; counts are ``Decimal`` contracts (two d
 
 from __future__ import annotations
 
+import uuid
 from collections import deque
 from decimal import Decimal
 from typing import Literal
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 __all__ = [
     "Account",
     "CashMovement",
+    "Event",
     "Fill",
     "Holding",
     "IntraTransfer",
@@ -29,8 +31,10 @@ __all__ = [
     "OrderGroup",
     "Position",
     "PublicKey",
+    "Series",
     "Settlement",
     "SubaccountTransfer",
+    "Trade",
     "User",
 ]
 
@@ -96,6 +100,43 @@ class Market:
     settlement_value: Decimal | None = None
     settled_time: float | None = None
     last_price: Decimal | None = None
+    market_id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
+    created: float = 0.0
+    volume: Decimal = ZERO
+    last_size: Decimal = ZERO
+    title: str = ""
+    subtitle: str = ""
+    yes_sub_title: str = ""
+    no_sub_title: str = ""
+    open_time: float | None = None
+    rules_primary: str = ""
+    rules_secondary: str = ""
+
+
+@attrs.define(eq=False)
+class Event:
+    """An event: a group of markets (``add_market`` makes one per new ``event_ticker``)."""
+
+    event_ticker: str
+    series_ticker: str
+    title: str = ""
+    sub_title: str = ""
+    category: str = ""
+    mutually_exclusive: bool = False
+    updated: float = 0.0
+
+
+@attrs.define(eq=False)
+class Series:
+    """A series: a template for recurring events (made with its first event); its fee
+    schedule lives apart, in ``Engine.series``."""
+
+    ticker: str
+    title: str = ""
+    category: str = ""
+    frequency: str = "daily"
+    tags: list[str] = attrs.field(factory=list)
+    updated: float = 0.0
 
 
 @attrs.define(eq=False)
@@ -200,6 +241,20 @@ class Fill:
     created: float
     side: str
     action: str
+    sequence: int
+
+
+@attrs.frozen
+class Trade:
+    """A public trade: ``count`` contracts at the maker's YES ``price``; ``taker_book_side`` is
+    the taker's side of the YES book (``bid`` bought YES, ``ask`` sold YES / bought NO)."""
+
+    trade_id: str
+    ticker: str
+    price: Decimal
+    count: Decimal
+    taker_book_side: BookSide
+    created: float
     sequence: int
 
 

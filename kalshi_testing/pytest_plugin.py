@@ -13,7 +13,9 @@ are available in any test suite without imports:
     in-process (``mock_transport``), with client-side rate limiting off.
 ``kalshi_server``
     A ``LoopbackServer`` serving ``kalshi_fake`` on 127.0.0.1; give ``kalshi_server.url`` to
-    any client (sync or async) to cross a real socket.
+    any client (sync or async) to cross a real socket. It serves the WebSocket API too, at
+    ``kalshi_server.ws_url``, and records the book after every order-book message
+    (``kalshi_server.book_after(sid, seq)``).
 
 The plugin costs nothing until a fixture is used: this module imports only pytest, and each
 fixture imports the SDK when it first runs (a pytest run in an environment where the package is
@@ -56,10 +58,10 @@ def kalshi_account(kalshi_fake: FakeExchange) -> ApiKey:
 
 @pytest.fixture
 def kalshi_server(kalshi_fake: FakeExchange) -> Iterator[LoopbackServer]:
-    """The fake exchange on a loopback port, stopped after the test."""
+    """The fake exchange on a loopback port (REST and WebSocket), stopped after the test."""
     from kalshi_testing._server import LoopbackServer
 
-    with LoopbackServer(kalshi_fake) as server:
+    with LoopbackServer(kalshi_fake, record_books=True) as server:
         yield server
 
 

@@ -224,3 +224,13 @@ def client(
                 transport=mock_transport(fake),
                 rate_limit="prime",
             )
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server for the session (see ``tests/redis_server.py``): skipped with the
+    reason when none is installed, except in CI, where that fails."""
+    from .redis_server import redis_server
+
+    with redis_server() as url:
+        yield url

@@ -22,8 +22,8 @@ behind a ``LoopbackServer``) seeded with the **documentation world**:
 - two markets are open, on the cent grid, taker fee rate 0.07, maker fee 0:
   ``HIGHNY-24JAN01-T60``, where a built-in market maker rests a **bid at 0.40 for 100 YES**
   and an **ask at 0.60 for 100 YES**, and ``HIGHNY-24JAN01-T70``, with an empty book.
-  The fake serves the trading and portfolio operations (see ``docs/fake-exchange.md``); it has
-  no market-data endpoints.
+  The fake serves the trading and portfolio operations, the market-data reads and the
+  WebSocket API (see ``docs/fake-exchange.md``).
 
 A block may ignore this world and build its own (``FakeExchange()``, ``mock_transport``,
 ``LoopbackServer``): it is a whole program either way.
@@ -307,13 +307,29 @@ def test_documented_program_runs(
     header = f"# {program.id}" + "\n" * program.line
     if program.kind == "pytest":
         (tmp_path / "test_doc_block.py").write_text(header + program.code, encoding="utf-8")
-        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "default",
-                "--rootdir", str(tmp_path), "test_doc_block.py"]
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "default",
+            "--rootdir",
+            str(tmp_path),
+            "test_doc_block.py",
+        ]
     else:
         (tmp_path / "doc_block.py").write_text(header + program.code, encoding="utf-8")
         argv = [sys.executable, "-W", "default", "doc_block.py"]
     done = subprocess.run(
-        argv, cwd=tmp_path, env=world, capture_output=True, text=True, timeout=TIMEOUT,
+        argv,
+        cwd=tmp_path,
+        env=world,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
         check=False,
     )
     report = f"{program.id}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
@@ -340,10 +356,21 @@ def test_no_run_blocks_type_check(tmp_path: Path, request: pytest.FixtureRequest
     mypy = shutil.which("mypy") or ""
     argv = [mypy] if mypy else [sys.executable, "-m", "mypy"]
     done = subprocess.run(
-        [*argv, "--check-untyped-defs", "--no-error-summary", "--cache-dir",
-         str(ROOT / ".mypy_cache"), "--python-version", f"{sys.version_info[0]}."
-         f"{sys.version_info[1]}", *files],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        [
+            *argv,
+            "--check-untyped-defs",
+            "--no-error-summary",
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            "--python-version",
+            f"{sys.version_info[0]}.{sys.version_info[1]}",
+            *files,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if "No module named mypy" in done.stderr:
         pytest.skip("mypy is not installed (pip install '.[test]' brings it)")

@@ -157,6 +157,8 @@ def _leaks(text: str, pem: bytes) -> bool:
 
 def _everything_said(exc: BaseException, records: list[logging.LogRecord], caught: list[Any]):  # type: ignore[no-untyped-def]
     parts = [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
+    # Not even a suppressed context (error reporters may show it) carries the input.
+    parts += [repr(exc.__context__), repr(exc.__cause__)]
     parts += [r.getMessage() for r in records]
     parts += [str(w.message) for w in caught]
     return "\n".join(parts)

@@ -25,3 +25,24 @@ def test_the_walk_through_leaves_the_state_it_describes() -> None:
     assert fake.markets["HIGHNY-24JAN01-T60"].status == "settled"
     assert fake.balance(scope["key"].user_id) == Decimal("1080")
     assert scope["order"].status == "canceled"
+
+
+def test_every_handler_module_registers_before_the_first_request() -> None:
+    """The package loads lazily; a fake made from its module directly still serves every
+    operation it simulates (the handler modules register when a FakeExchange is made)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from kalshi_testing._exchange import FakeExchange, _HANDLERS\n"
+        "FakeExchange()\n"
+        "import pathlib, re\n"
+        "src = ''.join(p.read_text() for p in pathlib.Path('kalshi_testing').glob('*.py'))\n"
+        "declared = set(re.findall(r'@handler\\(\"(\\w+)\"\\)', src))\n"
+        "print(sorted(declared - set(_HANDLERS)))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -3,7 +3,8 @@
 ``POST /fcm/positions/transfers`` (``create_fcm_position_transfer``): five required body
 fields, ``price_centicents`` within 0..10000, a 201 answer carrying ``position_transfer_id``
 (without it the answer is not meaningful). ``client_transfer_id`` on intra-exchange transfers;
-``price_level_structure``/``price_ranges`` on multivariate event collections.
+``price_level_structure``/``price_ranges`` on multivariate event collections;
+``settlement_status`` on ``get_positions``.
 """
 
 from __future__ import annotations
@@ -100,3 +101,34 @@ def test_multivariate_collection_carries_its_price_levels() -> None:
     assert collection.price_ranges[0].step == "0.0100"
     assert Decimal(collection.price_ranges[0].end or "0") == 1
     assert collection.to_dict() == body
+
+
+def test_positions_take_a_settlement_status() -> None:
+    call = builders.get_positions(settlement_status="settled", limit=5)
+    assert call.query_value("settlement_status") == "settled"
+    call = builders.get_positions(settlement_status=models.QuerySettlementStatus.ALL)
+    assert call.query_value("settlement_status") == "all"
+    with pytest.raises(errors.ValidationError) as info:
+        builders.get_positions(settlement_status="archived")
+    assert info.value.field == "settlement_status"
+
+
+def test_settled_positions_walk_keeps_the_status_on_every_page(harness: Harness, wire: str) -> None:
+    def answer(request: Request) -> tuple[int, Any]:
+        query = Scripted.query(request)
+        assert query["settlement_status"] == "settled"
+        if "cursor" not in query:
+            return 200, {
+                "market_positions": [{"ticker": "A"}],
+                "event_positions": [],
+                "cursor": "p2",
+            }
+        return 200, {"market_positions": [{"ticker": "B"}], "event_positions": [], "cursor": ""}
+
+    server = Scripted(answer)
+    with scripted_client(harness, wire, server) as client:
+        found = harness.collect(
+            lambda c: c.get_positions.items(settlement_status="settled"), client
+        )
+    assert [p.ticker for p in found] == ["A", "B"]
+    assert len(server.requests) == 2

@@ -88,6 +88,7 @@ class ServerConn:
         self.headers: dict[str, str] = {}
         self.commands: list[dict[str, Any]] = []
         self.open = True
+        self.stalled = False  # when set, the server answers nothing (not even pings)
 
     def _write(self, data: bytes) -> None:
         if data:
@@ -138,8 +139,11 @@ class ServerConn:
                         break
                     self._write(self.side.accept())
                     self.server.connected(self)
-                self._write(out)
+                if not self.stalled:
+                    self._write(out)
                 for text in self.side.texts[before:]:
+                    if self.stalled:
+                        break
                     command = json.loads(text)
                     self.commands.append(command)
                     self.server.on_command(self.server, self, command)
@@ -164,6 +168,7 @@ class ScriptedWSServer:
         self._accept = accept_status
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
+        self.listener.settimeout(0.05)
         self.conns: list[ServerConn] = []
         self.connect_count = 0
         self.next_sid = 1
@@ -190,8 +195,11 @@ class ScriptedWSServer:
         while not self._stop:
             try:
                 sock, _ = self.listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            sock.settimeout(None)
             conn = ServerConn(self, sock)
             with self.cond:
                 self.conns.append(conn)

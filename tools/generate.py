@@ -685,12 +685,17 @@ class Generator:
 
 def merge_additions(spec: dict[str, Any], additions: dict[str, Any]) -> None:
     """Merge an additions fragment (``additions-3.34.0.yaml``) into ``spec``: new paths and
-    methods, new schemas, new properties (and required names) of existing schemas. Nothing
-    the spec already says is replaced."""
+    methods, new parameters of existing operations, new schemas, new properties (and required
+    names) of existing schemas. Nothing the spec already says is replaced."""
     for path, methods in additions.get("paths", {}).items():
         target = spec["paths"].setdefault(path, {})
         for method, op in methods.items():
-            target.setdefault(method, op)
+            if method not in target:
+                target[method] = op
+                continue
+            params = target[method].setdefault("parameters", [])
+            names = {p.get("name") for p in params}
+            params += [p for p in op.get("parameters", []) if p["name"] not in names]
     schemas = spec["components"]["schemas"]
     for name, schema in additions.get("components", {}).get("schemas", {}).items():
         if name not in schemas:

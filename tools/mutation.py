@@ -40,7 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
-COPIED = ("kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing", "tests", "spec")
+COPIED = ("kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing", "tests", "spec", "docs")
+# Data the tests read, copied by mutmut next to the mutated packages.
+ALSO_COPY = ("spec", "docs")
 PYTEST_ARGS = (
     "--driver=sync",
     "-p",
@@ -72,6 +74,7 @@ GROUPS: dict[str, Group] = {
         ("kalshi_core/wire/credentials.py",),
         (
             "tests/test_credentials.py",
+            "tests/test_errors_are_ours.py",
             "tests/test_signing.py",
             "tests/test_secrets.py",
             "tests/test_ed25519.py",
@@ -109,7 +112,13 @@ GROUPS: dict[str, Group] = {
     ),
     "validation": Group(
         ("kalshi_core/wire/validate.py", "kalshi_core/wire/rules.py"),
-        ("tests/test_trading_validation.py", "tests/test_intents_and_batches.py", CONTRACTS),
+        (
+            "tests/test_trading_validation.py",
+            "tests/test_validation_contracts.py",
+            "tests/test_datetime_inputs.py",
+            "tests/test_intents_and_batches.py",
+            CONTRACTS,
+        ),
     ),
     "trading": Group(
         ("kalshi_core/trading.py",),
@@ -283,7 +292,7 @@ def _pyproject(group: Group) -> str:
         + "\n\n[tool.mutmut]\n"
         + f"source_paths = {_toml_list(['kalshi_core', 'kalshi_testing', 'kalshi_sync', 'kalshi_async'])}\n"  # noqa: E501
         + f"only_mutate = {_toml_list(group.modules)}\n"
-        + f"also_copy = {_toml_list(['spec'])}\n"
+        + f"also_copy = {_toml_list(ALSO_COPY)}\n"
         + f"pytest_add_cli_args = {_toml_list(group.pytest_args())}\n"
         + f"pytest_add_cli_args_test_selection = {_toml_list(group.tests)}\n"
         + "use_git_change_detection = false\n"
@@ -309,11 +318,35 @@ def _verdicts(work: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def _show(work: Path, name: str) -> str:
+_SHOW_ALL = """
+import json, sys
+from mutmut.__main__ import find_mutant
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+out = {}
+for name in json.load(sys.stdin):
+    try:
+        out[name] = get_diff_for_mutant(name, path=find_mutant(name).path)
+    except Exception as exc:  # a mutant mutmut cannot show: say so rather than stop
+        out[name] = f"(no diff: {exc!r})"
+json.dump(out, sys.stdout)
+"""
+
+
+def _show_all(work: Path, names: list[str]) -> dict[str, str]:
+    """The diff of each mutant, from one process (``mutmut show`` re-reads the tree per call)."""
+    if not names:
+        return {}
     result = subprocess.run(
-        [*_mutmut(), "show", name], cwd=work, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _SHOW_ALL],
+        cwd=work,
+        input=json.dumps(names),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
     )
-    return result.stdout.strip()
+    diffs: dict[str, str] = json.loads(result.stdout)
+    return diffs
 
 
 def run_group(
@@ -358,23 +391,21 @@ def run_group(
             return False
 
         if mutmut_run([]) and before:
-            alive = {n for by in _verdicts(work).values() for n, s in by.items() if s in ALIVE}
-            if before & alive:
-                mutmut_run(sorted(before & alive))
+            still = {n for by in _verdicts(work).values() for n, s in by.items() if s in ALIVE}
+            if before & still:
+                mutmut_run(sorted(before & still))
     counts: dict[str, Counter[str]] = {}
-    survivors: list[Survivor] = []
-    diffs: list[str] = []
+    alive: list[tuple[str, str, str]] = []
     for module, by_name in _verdicts(work).items():
         if module not in group.modules:
             continue
         counts[module] = Counter(by_name.values())
-        for mutant, status in sorted(by_name.items()):
-            if status in KILLED or status in {"not checked", "skipped"}:
-                continue
-            diff = _show(work, mutant)
-            diffs.append(diff)
-            survivors.append(classify(module, mutant, status, diff, verdicts))
-    (work / "survivors.txt").write_text("\n\n".join(diffs) + ("\n" if diffs else ""))
+        alive += [(module, n, s) for n, s in sorted(by_name.items()) if s in ALIVE]
+    diffs = _show_all(work, [n for _, n, _ in alive])
+    survivors = [classify(m, n, s, diffs.get(n, ""), verdicts) for m, n, s in alive]
+    (work / "survivors.txt").write_text(
+        "".join(f"# {n}: {s}\n{diffs.get(n, '')}\n\n" for _, n, s in alive)
+    )
     return counts, survivors
 
 

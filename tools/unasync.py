@@ -20,6 +20,7 @@ FILES = {
 # Identifier-level substitutions (whole words only).
 WORDS = {
     "AsyncClient": "Client",
+    "AsyncBucketStore": "BucketStore",
     "AsyncRunner": "SyncRunner",
     "AsyncRawView": "SyncRawView",
     "AsyncBaseTransport": "BaseTransport",

@@ -2916,6 +2916,7 @@ def get_positions(
     event_ticker: str | None = None,
     subaccount: int | None = None,
     exchange_index: int | None = None,
+    settlement_status: m.QuerySettlementStatus | str | None = None,
 ) -> Call[m.GetPositionsResponse]:
     """Get Positions: ``GET /portfolio/positions``.
 
@@ -2931,6 +2932,8 @@ def get_positions(
         event_ticker: Event ticker to filter by.
         subaccount: Subaccount number (0 for primary, 1-63 for subaccounts).
         exchange_index: Filter results by exchange shard.
+        settlement_status: Unsettled positions by default; settled ones still in the live data
+            set, or all.
     """
     return make_call(
         ops.GET_POSITIONS,
@@ -2942,6 +2945,7 @@ def get_positions(
             "event_ticker": event_ticker,
             "subaccount": subaccount,
             "exchange_index": exchange_index,
+            "settlement_status": settlement_status,
         },
         None,
     )

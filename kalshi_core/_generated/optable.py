@@ -2608,6 +2608,12 @@ GET_POSITIONS: Operation[m.GetPositionsResponse] = Operation(
         Field("event_ticker", Kind("str"), required=False, location="query"),
         Field("subaccount", Kind("int"), required=False, location="query"),
         Field("exchange_index", Kind("int", minimum=0), required=False, location="query"),
+        Field(
+            "settlement_status",
+            Kind("enum", name="QuerySettlementStatus", values=("all", "unsettled", "settled")),
+            required=False,
+            location="query",
+        ),
     ),
     body=None,
     response=m.GetPositionsResponse,

@@ -15,8 +15,6 @@ import importlib
 from collections.abc import Iterable
 from typing import Any
 
-import attrs
-
 from kalshi_core.errors import ConfigurationError
 from kalshi_core.models._base import Model, TolerantEnum
 
@@ -33,6 +31,8 @@ def _pandas() -> Any:
 
 
 def _records_of(page: Model, list_name: str | None) -> list[Any]:
+    import attrs  # loaded with the models already; kept off the import of kalshi_core
+
     fields: Any = attrs.fields(type(page))  # type: ignore[arg-type]
     lists = [a.name for a in fields if isinstance(getattr(page, a.name), list)]
     if list_name is None:
@@ -72,6 +72,8 @@ def to_dataframe(records: Iterable[Any] | Model, *, list_name: str | None = None
         if not isinstance(record, Model):
             raise TypeError(f"expected models, got {type(record).__name__}")
         row: dict[str, Any] = {}
+        import attrs
+
         declared: Any = attrs.fields(type(record))  # type: ignore[arg-type]
         for field in declared:
             value = getattr(record, field.name)

@@ -21,6 +21,13 @@ under a burst. The limiter is not
 thread-safe by itself: a driver serialises ``acquire`` with a lock (it never waits while
 holding it). ``now`` is any monotonic clock in seconds.
 
+Where the buckets live is the driver's choice. By default they are the ``Bucket`` objects of
+this limiter (one process's budget). A driver given a *bucket store*
+(``kalshi_core.policy.bucket_store``) asks ``plan(call)`` for a ``Take``, a plain value saying
+"take N tokens from bucket K, refilled R per second up to C, S kept spare", and hands it to
+the store, which may keep the bucket anywhere (Redis, shared by many processes) and answers
+with the same wait; the limiter's arithmetic and costs are the same either way.
+
 Costs come from the spec's notes (``DEFAULT_COSTS``, ``PER_ITEM_COSTS``) and can be replaced
 with the account's real numbers from ``GetAccountApiLimits`` and ``GetAccountEndpointCosts``
 (``configure``), which also adopts the account's ``bucket_capacity``.
@@ -48,6 +55,7 @@ __all__ = [
     "TIER_CAPACITIES",
     "Bucket",
     "RateLimiter",
+    "Take",
     "discovery_calls",
 ]
 
@@ -117,18 +125,62 @@ def _route_key(method: str, path: str) -> tuple[str, str]:
     return method.upper(), _PARAM.sub("{}", path.rstrip("/") or "/")
 
 
+class Take:
+    """A limiter's decision for one call, for a bucket store to carry out: take ``cost`` tokens
+    from the bucket named ``bucket`` (``"read"``, ``"write"``), which refills ``rate`` tokens per
+    second up to ``capacity`` and keeps ``spare`` tokens unspent. The store answers the seconds
+    to wait before sending (``Bucket.reserve``'s contract). A plain, hashable value: it carries
+    everything the store needs, so a shared store always meters with the numbers of the process
+    that asks (after ``configure``, the account's real ones)."""
+
+    __slots__ = ("bucket", "capacity", "cost", "rate", "spare")
+
+    def __init__(
+        self, bucket: str, cost: float, rate: float, capacity: float, spare: float
+    ) -> None:
+        if not (rate > 0 and capacity > 0 and cost >= 0 and 0 <= spare < capacity):
+            raise ConfigurationError(
+                f"a Take needs rate > 0, capacity > 0, cost >= 0 and 0 <= spare < capacity "
+                f"(got rate={rate!r}, capacity={capacity!r}, cost={cost!r}, spare={spare!r})"
+            )
+        self.bucket = bucket
+        self.cost = float(cost)
+        self.rate = float(rate)
+        self.capacity = float(capacity)
+        self.spare = float(spare)
+
+    def _key(self) -> tuple[str, float, float, float, float]:
+        return (self.bucket, self.cost, self.rate, self.capacity, self.spare)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Take) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Take({self.bucket!r}, cost={self.cost:g}, rate={self.rate:g}/s, "
+            f"capacity={self.capacity:g}, spare={self.spare:g})"
+        )
+
+
 class Bucket:
     """One token bucket: ``rate`` tokens per second up to ``capacity``; starts full.
 
     ``reserve`` tokens (kept as ``spare``) are never spent: they absorb the reordering of
     requests between this client and the exchange (one admitted later may arrive earlier).
+    ``name`` is the bucket's name in a ``Take`` (and a shared store's key).
     """
 
-    __slots__ = ("capacity", "level", "rate", "spare", "updated")
+    __slots__ = ("capacity", "level", "name", "rate", "spare", "updated")
 
-    def __init__(self, rate: float, capacity: float | None = None, reserve: float = 0.0) -> None:
+    def __init__(
+        self, rate: float, capacity: float | None = None, reserve: float = 0.0, *, name: str = ""
+    ) -> None:
         if rate <= 0:
             raise ConfigurationError("a bucket's rate must be positive")
+        self.name = name
         self.rate = float(rate)
         self.capacity = float(capacity if capacity is not None else rate)
         self.spare = float(reserve)
@@ -195,8 +247,8 @@ class RateLimiter:
         if not 0.0 <= headroom < 1.0:
             raise ConfigurationError("headroom must be in [0, 1)")
         self.headroom = headroom
-        self.read = Bucket(*read) if isinstance(read, tuple) else Bucket(read)
-        self.write = Bucket(*write) if isinstance(write, tuple) else Bucket(write)
+        self.read = Bucket(*(read if isinstance(read, tuple) else (read,)), name="read")
+        self.write = Bucket(*(write if isinstance(write, tuple) else (write,)), name="write")
         for bucket in (self.read, self.write):
             bucket.spare = bucket.capacity * headroom
         #: Write buckets of shards 1, 2, ... (made on first use, each with the full budget).
@@ -254,7 +306,9 @@ class RateLimiter:
         the unscoped write bucket's budget and capacity."""
         bucket = self._shards.get(shard)
         if bucket is None:
-            bucket = Bucket(self.write.rate, self.write.capacity, self.write.spare)
+            bucket = Bucket(
+                self.write.rate, self.write.capacity, self.write.spare, name=f"write:{shard}"
+            )
             self._shards[shard] = bucket
         return bucket
 
@@ -268,6 +322,12 @@ class RateLimiter:
         if per_item:
             cost *= max(_batch_size(call.body), 1)
         return bucket.reserve(cost, now)
+
+    def plan(self, call: Call[Any]) -> Take:
+        """What ``acquire`` would do, as a value for a bucket store: no tokens are taken (a
+        shard's bucket is named ``"write:N"``, as in ``levels``)."""
+        bucket = self.bucket_for(call)
+        return Take(bucket.name, self.cost(call), bucket.rate, bucket.capacity, bucket.spare)
 
     def penalize(self, call: Call[Any], now: float) -> None:
         """The exchange answered ``call`` with 429: empty its bucket so others slow down."""

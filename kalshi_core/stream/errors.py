@@ -76,8 +76,9 @@ class StreamProtocolError(StreamError):
 class StreamClosedError(StreamError):
     """The connection is closed (``code`` and ``reason`` of the close frame, when one came)."""
 
-    def __init__(self, message: str = "stream closed", *, code: int | None = None,
-                 reason: str = "") -> None:
+    def __init__(
+        self, message: str = "stream closed", *, code: int | None = None, reason: str = ""
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason

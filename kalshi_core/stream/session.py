@@ -316,6 +316,8 @@ class Session:
         ``"underlying_list"``...)."""
         if sub.sid is None:
             raise StreamError(f"{sub!r} has no sid yet: wait until it is active")
+        if action == "get_snapshot" and market_tickers is None:
+            market_tickers = sub.market_tickers or list(sub.books)
         body: dict[str, Any] = {"sids": [sub.sid], "action": action}
         if market_tickers is not None:
             if isinstance(market_tickers, str):
@@ -421,7 +423,7 @@ class Session:
 
     def _sequence(self, sub: Subscription, msg: Any, events: list[Event]) -> bool:
         """Check ``seq``; False when the message must be dropped."""
-        seq = msg.seq
+        seq = getattr(msg, "seq", None)
         if seq is None:
             return True
         last = sub.last_seq
@@ -477,15 +479,17 @@ class Session:
         return events
 
     def _data(self, msg: Any) -> list[Event]:
-        sub = self._by_sid.get(msg.sid) if msg.sid is not None else None
+        sid = getattr(msg, "sid", None)
+        sub = self._by_sid.get(sid) if sid is not None else None
         if sub is None:
             return [Dropped(None, msg, "unknown_sid")]
         events: list[Event] = []
         if self._sequence(sub, msg, events):
             sub.resubscribes = 0
             events.append(Data(sub, msg))
-        if msg.id and msg.id in self._pending:  # indexlist / underlying_list replies
-            command = self._pending[msg.id]
+        cid = getattr(msg, "id", None)
+        if cid and cid in self._pending:  # indexlist / underlying_list replies
+            command = self._pending[cid]
             command.result = msg
             events.append(self._finish(command))
         return events

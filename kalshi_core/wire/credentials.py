@@ -120,13 +120,16 @@ class Ed25519Signer:
 
 
 _BASE64_BODY = re.compile(r"[A-Za-z0-9+/=\s]{40,}")
+# Standard or URL-safe base64, 40 characters or more, no dot: more likely a key than a path
+# (a path that happens to match is shown as "<not shown>", which is the safe side).
+_KEYISH = re.compile(r"[A-Za-z0-9+/=_\-\s]{40,}")
 _KEY_ID = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 def _looks_like_key_material(text: str) -> bool:
     """Whether ``text`` is more likely a key (a base64 body without its BEGIN/END lines, a
     PEM) than a file name: such text is never echoed in an error message."""
-    return "-----" in text or "\n" in text or _BASE64_BODY.fullmatch(text) is not None
+    return "-----" in text or "\n" in text or _KEYISH.fullmatch(text) is not None
 
 
 def _key_file(path: Path) -> bytes:
@@ -134,14 +137,18 @@ def _key_file(path: Path) -> bytes:
     shown = str(path)
     if _looks_like_key_material(shown) or len(shown) > 1024:
         shown = "<not shown: it looks like key material, not a path>"
+    # Errors are raised outside the ``except`` blocks: the OSError names the "path", which may
+    # be key material, and must not ride along as ``__context__``.
+    problem = None
+    data = b""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CredentialsError(
-            f"cannot read private key file {shown}: {exc.strerror or type(exc).__name__}"
-        ) from None
+        problem = f"cannot read private key file {shown}: {exc.strerror or type(exc).__name__}"
     except ValueError:  # an embedded NUL: not a path at all
-        raise CredentialsError("private_key is neither a PEM key nor a readable path") from None
+        problem = "private_key is neither a PEM key nor a readable path"
+    if problem is not None:
+        raise CredentialsError(problem)
     try:
         mode = path.stat().st_mode
     except OSError:  # pragma: no cover - read a moment ago
@@ -215,10 +222,12 @@ def load_private_key(
         try:
             der = base64.b64decode("".join(text.split()), validate=True)
         except ValueError:
+            der = None
+        if der is None:
             raise CredentialsError(
                 "private_key looks like base64 but does not decode; pass the PEM file's path "
                 "or its whole text, BEGIN/END lines included"
-            ) from None
+            )
     elif isinstance(key, bytes):
         data = key  # not PEM, not base64: refused below without being echoed
     elif isinstance(key, (str, os.PathLike)):
@@ -234,19 +243,23 @@ def load_private_key(
     pw = password.encode() if isinstance(password, str) else password
     if pw is not None and not isinstance(pw, bytes):
         raise ConfigurationTypeError("private_key_password must be str or bytes")
+    loaded: object = None
+    problem = None
     try:
         if der is not None:
             loaded = serialization.load_der_private_key(der, password=pw)
         elif b"-----BEGIN" in data:
             loaded = serialization.load_pem_private_key(data, password=pw)
         else:
-            raise ValueError
+            problem = _why_not_a_key(data, der)
     except TypeError as exc:
         # cryptography's wording ("Password was not given but private key is encrypted") names
         # no key material.
-        raise CredentialsError(f"private key password problem: {exc}") from None
+        problem = f"private key password problem: {exc}"
     except (ValueError, UnsupportedAlgorithm):
-        raise CredentialsError(_why_not_a_key(data, der)) from None
+        problem = _why_not_a_key(data, der)
+    if problem is not None:  # raised here, with no key-parsing exception as its context
+        raise CredentialsError(problem)
     if not isinstance(loaded, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
         raise CredentialsError("private_key must be an RSA or Ed25519 private key")
     return loaded
