@@ -490,7 +490,8 @@ def book(
     ] = None,
     json: JsonFlag = False,
 ) -> None:
-    """The order book (YES view): bids, asks, spread. --watch redraws it live (Ctrl-C stops)."""
+    """The order book (YES view): bids, asks, spread. --watch redraws it live from the stream
+    (or polls, with --poll); Ctrl-C stops."""
     settings = _settings(json)
     with _client(settings) as client:
         if not watch:
@@ -500,8 +501,13 @@ def book(
             else:
                 _console().print(ladder.render(depth))
             return
-        source = _polled_ladders(client, ticker, depth, interval)
-        _show_ladders(settings, source, depth, "polling", updates)
+        if poll or not settings.has_key:
+            source = _polled_ladders(client, ticker, depth, interval)
+        else:
+            from kalshi_cli.live import stream_ladders
+
+            source = stream_ladders(client, ticker)
+        _show_ladders(settings, source, depth, updates)
 
 
 def _rest_ladder(client: Client, ticker: str, depth: int) -> Ladder:
@@ -514,29 +520,31 @@ def _rest_ladder(client: Client, ticker: str, depth: int) -> Ladder:
     )
 
 
-def _polled_ladders(client: Client, ticker: str, depth: int, interval: float) -> Iterator[Ladder]:
+def _polled_ladders(
+    client: Client, ticker: str, depth: int, interval: float
+) -> Iterator[tuple[Ladder, str]]:
     while True:
-        yield _rest_ladder(client, ticker, depth)
+        yield _rest_ladder(client, ticker, depth), f"polling every {interval:g} s"
         time.sleep(interval)
 
 
 def _show_ladders(
-    settings: Settings, source: Iterator[Ladder], depth: int, label: str, updates: int | None
+    settings: Settings, source: Iterator[tuple[Ladder, str]], depth: int, updates: int | None
 ) -> None:
     from rich.live import Live
 
     shown = 0
     if settings.json:
-        for ladder in source:
-            print_json_lines([ladder.as_json(depth)])
+        for ladder, status in source:
+            print_json_lines([{**ladder.as_json(depth), "status": status}])
             shown += 1
             if updates is not None and shown >= updates:
                 return
         return
     console = _console()
     with Live(console=console, auto_refresh=False, screen=False) as live:
-        for ladder in source:
-            live.update(ladder.render(depth, status=label), refresh=True)
+        for ladder, status in source:
+            live.update(ladder.render(depth, status=status), refresh=True)
             shown += 1
             if updates is not None and shown >= updates:
                 return

@@ -50,7 +50,13 @@ def _wait_for(read: Callable[[], str], wanted: Callable[[str], bool], seconds: f
     return screen
 
 
-def test_book_watch_redraws_in_place_and_stops_on_ctrl_c(tmux: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("flags", "status"), [((), "live"), (("--poll", "--interval", "0.2"), "polling")]
+)
+def test_book_watch_redraws_in_place_and_stops_on_ctrl_c(
+    tmux: str, tmp_path: Path, flags: tuple[str, ...], status: str
+) -> None:
+    """From the stream (the default) and by polling the REST book."""
     fake = FakeExchange()
     fake.add_market(MARKET)
     key = fake.add_user(balance="1000")
@@ -78,9 +84,7 @@ def test_book_watch_redraws_in_place_and_stops_on_ctrl_c(tmux: str, tmp_path: Pa
                 "book",
                 MARKET,
                 "--watch",
-                "--poll",
-                "--interval",
-                "0.2",
+                *flags,
             ]
         )
         _tmux("new-session", "-d", "-s", tmux, "-x", "100", "-y", "40", command)
@@ -91,6 +95,7 @@ def test_book_watch_redraws_in_place_and_stops_on_ctrl_c(tmux: str, tmp_path: Pa
 
         first = _wait_for(screen, lambda s: "0.4500" in s and "0.5200" in s, 20)
         assert "YES book" in first, first
+        assert status in first, first
         assert "0.4500" in first, first
         assert "0.5200" in first, first
         assert "spread 0.0700" in first, first
