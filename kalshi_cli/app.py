@@ -8,6 +8,7 @@ argument (``ValidationError`` names the field), 130 on Ctrl-C.
 from __future__ import annotations
 
 import enum
+import json as json_module
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -207,7 +208,6 @@ def positions(
         Column("traded", lambda p: p.total_traded_dollars, "money"),
         Column("realized P&L", lambda p: p.realized_pnl_dollars, "money"),
         Column("fees", lambda p: p.fees_paid_dollars, "money"),
-        Column("resting", lambda p: p.resting_orders_count, "text"),
     ]
     _show_list(settings, "Positions", columns, records)
 
@@ -237,8 +237,7 @@ def orders(
         Column("side", lambda o: o.book_side or o.side),
         Column("status", lambda o: o.status),
         Column("YES price", lambda o: o.yes_price_dollars, "money"),
-        Column("filled", lambda o: o.fill_count_fp, "number"),
-        Column("remaining", lambda o: o.remaining_count_fp, "number"),
+        Column("left", lambda o: o.remaining_count_fp, "number"),
         Column("created", lambda o: o.created_time, "time"),
     ]
     _show_list(settings, "Orders", columns, records)
@@ -332,6 +331,7 @@ def _place(
         f"{action} {count} {outcome} {ticker} @ {price}: order [bold]{ack.order_id}[/] "
         f"(filled {ack.fill_count or 0}, resting {ack.remaining_count or 0})",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -471,7 +471,8 @@ def market(
     for key, value in data.items():
         if key in ("ticker", "title") or value in (None, "", [], {}):
             continue
-        console.print(f"  {key:<{width}}  {value}", highlight=False)
+        shown = value if isinstance(value, str) else json_module.dumps(value)
+        console.print(f"  {key:<{width}}  {shown}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 import attrs
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -112,18 +113,22 @@ class Column:
 
 def table(title: str | None, columns: Sequence[Column], records: Sequence[Any]) -> Table:
     """A rich table of ``records``; numeric columns right-aligned with equal decimal places."""
-    grid = Table(title=title, show_lines=False, header_style="bold")
+    grid = Table(
+        title=title, box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, pad_edge=False
+    )
     cells: list[list[str]] = [[] for _ in records]
     for column in columns:
         numeric = column.kind in ("money", "number")
+        values = [column.get(record) for record in records]
+        widest = max((len(_text(v)) for v in values), default=0)
+        least = widest if column.whole else min(max(widest, len(column.header)), 12)
         grid.add_column(
             column.header,
             justify="right" if numeric else "left",
-            no_wrap=numeric,
+            no_wrap=numeric or column.whole or column.kind == "time",
             overflow="fold" if column.whole else "ellipsis",
-            min_width=len(column.header) if numeric else None,
+            min_width=len(column.header) if numeric else least,
         )
-        values = [column.get(record) for record in records]
         if numeric:
             decimals = [v if isinstance(v, Decimal) else None for v in values]
             places = _places(decimals, 2 if column.kind == "money" else 0)
