@@ -99,6 +99,7 @@ def bench(session: nox.Session) -> None:
         "kalshi-python-sync==3.2.0",
         "kalshi-python-async==3.2.0",
         "pytest>=8",  # figure 5 times a pytest run with and without the plugin
+        "websockets>=13",
     )
     session.run("python", "bench/run.py", *session.posargs)
 

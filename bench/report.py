@@ -290,6 +290,41 @@ def render(meta: dict[str, Any], r: dict[str, Any]) -> str:
             "the plugin module imports pytest only, and each fixture imports the SDK when it runs."
         )
 
+    # -- streaming -----------------------------------------------------------------------------
+    if "stream" in r:
+        st = r["stream"]
+        t = st["throughput"]
+        w("\n## 6. Streaming: order-book deltas, frame bytes to an updated book\n")
+        w(
+            f"{t['deltas']:,} `orderbook_delta` frames of one market ({t['frame_bytes']:,} bytes), "
+            f"fed to each side in 64 KiB chunks, {t['rounds']} interleaved rounds. Ours: "
+            "`kalshi_core.stream` (`Connection` + `Session` + managed `OrderBook`: typed "
+            "messages, `Decimal`, `seq` checked). Baseline: the `websockets` package's sans-IO "
+            "`ClientProtocol` + `json.loads` + a hand-written dict book (float sizes, `seq` "
+            "checked).\n"
+        )
+        w("| | deltas/s | µs per delta |\n|---|---|---|")
+        w(f"| ours | {_n(t['ours_deltas_per_s'])} | {_n(t['ours_us_per_delta'], 2)} |")
+        w(
+            f"| websockets + json + dict | {_n(t['baseline_deltas_per_s'])} | "
+            f"{_n(t['baseline_us_per_delta'], 2)} |"
+        )
+        w(
+            f"\nOurs / baseline: {t['ratio_median']:.2f}x (per-round range "
+            f"{t['ratio_min']:.2f}-{t['ratio_max']:.2f}). "
+            f"Goal (at least as fast): {_verdict(t['ratio_median'] >= 1.0)}.\n"
+        )
+        lat = st["latency"]
+        w(
+            f"Latency from the fake exchange placing a resting order to the client's "
+            f"`on_message` seeing its delta (loopback, sync driver = async driver on asyncio in "
+            f"its thread), {lat['orders']:,} orders: p50 {_n(lat['p50_us'])} µs, "
+            f"p99 {_n(lat['p99_us'])} µs.\n"
+        )
+        w("| 1,000 managed books (20 levels a side) | bytes | per book |\n|---|---|---|")
+        for label, mem in st["memory"].items():
+            w(f"| {label} | {_n(mem['bytes'])} | {_n(mem['bytes_per_book'])} |")
+
     # -- profile -------------------------------------------------------------------------------
     w("\n## Where the time goes (cProfile, own time by library)\n")
     w(

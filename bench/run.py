@@ -41,6 +41,8 @@ PACKAGES = [
     "pydantic",
     "urllib3",
     "aiohttp",
+    "wsproto",
+    "websockets",
 ]
 
 
@@ -126,6 +128,7 @@ def main() -> None:
         "fanout": figure("fig_fanout", 500, 2 if q else 9),
         "profile": figure("fig_profile"),
         "imports": figure("fig_import", 5 if q else 15),
+        "stream": figure("fig_stream", 3 if q else 9),
     }
     meta["load_after"] = loadavg()
     Path(args.out).with_suffix(".json").write_text(json.dumps({"meta": meta, **results}, indent=1))

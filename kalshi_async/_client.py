@@ -695,7 +695,7 @@ class AsyncClient(Surface, AsyncRunner):
         """A WebSocket stream on this client's credentials, environment and clock, to use as
         ``async with client.stream() as stream``; ``options`` are those of
         ``kalshi_async.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
-        from kalshi_async.stream import Stream
+        from .stream import Stream
 
         return Stream.from_client(self, **options)
 

@@ -696,7 +696,7 @@ class Client(Surface, SyncRunner):
         """A WebSocket stream on this client's credentials, environment and clock, to use as
         ``with client.stream() as stream``; ``options`` are those of
         ``kalshi_sync.stream.Stream`` (``heartbeat_timeout``, ``queue_size``, ``verify``...)."""
-        from kalshi_sync.stream import Stream
+        from .stream import Stream
 
         return Stream.from_client(self, **options)
 

@@ -186,3 +186,13 @@ def test_the_annotations_tell_the_truth_over_a_socket(
     assert fills
     assert all(isinstance(fill, item_type) for fill in fills)
     assert inspect.iscoroutinefunction(client.get_balance) is harness.is_async
+
+
+def test_raw_views_introspect_with_the_raw_answer_type(clients: dict[str, Any]) -> None:
+    from kalshi_core.wire.raw import RawResponse
+
+    for kind, client in clients.items():
+        raw = client.with_raw_response.get_orders
+        assert inspect.signature(raw).return_annotation == RawResponse[models.GetOrdersResponse]
+        assert inspect.iscoroutinefunction(raw) is (kind == "async")
+        assert not hasattr(raw, "pages")  # one page, raw; walking pages needs the models

@@ -161,10 +161,27 @@ def test_refused_upgrade_raises_handshake_error() -> None:
 
 def test_garbage_bytes_close_with_protocol_error() -> None:
     conn, _, _ = _open()
-    events = conn.receive_data(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff")
+    events = conn.receive_data(b"\x8f\x00")  # a reserved opcode
     assert [type(e) for e in events] == [Closed]
     assert events[0].code == 1002
     assert conn.receive_data(b"more") == []
+    conn, _, _ = _open()
+    with pytest.raises(se.StreamProtocolError):
+        conn.receive_data(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff")  # 2**63 bytes
+
+
+def test_frames_split_anywhere_and_interleaved_with_pings() -> None:
+    conn, server, _ = _open()
+    data = server.text({"type": "ok", "n": 1}) + server.ping(b"hb") + server.text("x" * 70000)
+    events: list[Any] = []
+    for i in range(0, len(data), 7):
+        events += conn.receive_data(data[i : i + 7])
+    assert events == [
+        TextFrame('{"type": "ok", "n": 1}'),
+        PingReceived(b"hb"),
+        TextFrame("x" * 70000),
+    ]
+    server.feed(conn.data_to_send())  # the pong
 
 
 def test_liveness_is_three_heartbeats_by_default() -> None:

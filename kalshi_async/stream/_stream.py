@@ -108,7 +108,13 @@ class _Queue:
             return 0
 
     def close(self) -> None:
+        """No more items: a reader drains what is queued, then ends."""
         self.send.close()
+
+    def discard(self) -> None:
+        """Close both ends (the stream is over; queued items are dropped)."""
+        self.send.close()
+        self.recv.close()
 
 
 class Subscription(SubscriptionSurface):
@@ -302,6 +308,7 @@ class Stream(ChannelSurface):
                 # The reader never fails (it records its error for the iterators), so the
                 # group ends cleanly and the body's own exception propagates unwrapped.
                 await tg.__aexit__(None, None, None)
+            self._end_queues(discard=True)
 
     async def aclose(self) -> None:
         """Close the connection and end every iterator (idempotent)."""
@@ -325,12 +332,12 @@ class Stream(ChannelSurface):
             self._notify()
             self._tg.cancel_scope.cancel()
 
-    def _end_queues(self) -> None:
+    def _end_queues(self, *, discard: bool = False) -> None:
         for handle in self._handles.values():
             if handle._queue is not None:
-                handle._queue.close()
+                handle._queue.discard() if discard else handle._queue.close()
         if self._all is not None:
-            self._all.close()
+            self._all.discard() if discard else self._all.close()
         for event in self._waiters.values():
             event.set()
 

@@ -101,7 +101,17 @@ class ConnectionState(enum.Enum):
 class Connection:
     """The client side of one WebSocket connection (see the module docstring)."""
 
-    __slots__ = ("_out", "_parts", "_parts_len", "_reject", "_reject_body", "_ws", "state", "url")
+    __slots__ = (
+        "_buf",
+        "_out",
+        "_parts",
+        "_parts_len",
+        "_reject",
+        "_reject_body",
+        "_ws",
+        "state",
+        "url",
+    )
 
     def __init__(self, request: HandshakeRequest) -> None:
         self._ws = WSConnection(ConnectionType.CLIENT)
@@ -109,6 +119,7 @@ class Connection:
         self.state = ConnectionState.CONNECTING
         self._parts: list[str] = []
         self._parts_len = 0
+        self._buf = bytearray()
         self._reject: int | None = None
         self._reject_body = bytearray()
         self._out = bytearray(
@@ -151,6 +162,12 @@ class Connection:
         if self.state is ConnectionState.CLOSED:
             return []
         try:
+            if self.state is ConnectionState.OPEN and data is not None:
+                return self._frames(data)
+            if self._buf:
+                # Bytes the frame splitter held back (an incomplete frame) go first.
+                pending, self._buf = bytes(self._buf), bytearray()
+                self._ws.receive_data(pending)
             self._ws.receive_data(data)
             return self._events(eof=data is None)
         except RemoteProtocolError as exc:
@@ -159,6 +176,53 @@ class Connection:
         except LocalProtocolError as exc:  # pragma: no cover - a bug of ours, reported as ours
             self.state = ConnectionState.CLOSED
             raise StreamProtocolError(f"WebSocket state error: {exc}") from None
+
+    def _frames(self, data: bytes) -> list[Event]:
+        """The open connection's hot path. Frames are split here, one whole frame at a time: a
+        complete, unfragmented, unmasked text frame without extension bits (what a server
+        sends for every message) is decoded at once; any other frame (control frames,
+        fragments, anything unusual) goes to wsproto whole, so wsproto's own buffer is empty
+        between frames and it keeps every rule of the protocol for them."""
+        buf = self._buf
+        buf += data
+        out: list[Event] = []
+        pos = 0
+        end = len(buf)
+        while end - pos >= 2 and self.state is ConnectionState.OPEN:
+            b0 = buf[pos]
+            b1 = buf[pos + 1]
+            length = b1 & 0x7F
+            head = 2
+            if length == 126:
+                if end - pos < 4:
+                    break
+                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+                head = 4
+            elif length == 127:
+                if end - pos < 10:
+                    break
+                length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                head = 10
+            if b1 & 0x80:
+                head += 4  # masked (a server must not mask; wsproto will say so)
+            if length > MAX_MESSAGE_BYTES:
+                self.state = ConnectionState.CLOSED
+                raise StreamProtocolError("a frame exceeded the size limit")
+            stop = pos + head + length
+            if stop > end:
+                break
+            if b0 == 0x81 and not b1 & 0x80 and not self._parts:
+                try:
+                    out.append(TextFrame(buf[pos + head : stop].decode("utf-8")))
+                    pos = stop
+                    continue
+                except UnicodeDecodeError:
+                    pass  # wsproto closes with 1007
+            self._ws.receive_data(bytes(buf[pos:stop]))
+            pos = stop
+            out.extend(self._events(eof=False))
+        del buf[:pos]
+        return out
 
     def _events(self, eof: bool) -> list[Event]:
         out: list[Event] = []

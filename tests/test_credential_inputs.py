@@ -1,0 +1,144 @@
+"""Private keys as users actually hold them, and what the SDK says when one is wrong.
+
+DESIGN.md: ``private_key`` is PEM bytes or text, a path, or a loaded key; a key never appears in
+an exception. ``load_private_key``'s docstring adds the forms a ``.env`` file or a secrets
+manager hands over (escaped newlines, quotes, a bare base64 body, raw DER) and the ssh-style
+warning for a key file others can read.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from kalshi_core import Credentials
+from kalshi_core.errors import ConfigurationTypeError, CredentialsError
+from kalshi_core.wire.credentials import KeyFilePermissionWarning, check_key_id, load_private_key
+
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PEM = KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode()
+DER = KEY.private_bytes(
+    serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+)
+
+
+def same_key(loaded: object) -> bool:
+    assert isinstance(loaded, rsa.RSAPrivateKey)
+    return loaded.private_numbers() == KEY.private_numbers()
+
+
+def test_pem_with_escaped_newlines_and_quotes_loads() -> None:
+    escaped = PEM.strip().replace("\n", "\\n")
+    assert "\n" not in escaped
+    assert same_key(load_private_key(escaped))
+    assert same_key(load_private_key(f'"{escaped}"'))
+    assert same_key(load_private_key(f"'{escaped}'"))
+    assert same_key(load_private_key(PEM.strip().replace("\n", "\\r\\n")))
+    assert same_key(load_private_key(escaped.encode()))
+
+
+def test_bare_base64_body_and_raw_der_load() -> None:
+    body = base64.b64encode(DER).decode()
+    assert same_key(load_private_key(body))
+    wrapped = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    assert same_key(load_private_key(wrapped))
+    assert same_key(load_private_key(DER))
+    encrypted = KEY.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    assert same_key(load_private_key(encrypted, password="pw"))
+
+
+def test_refused_keys_say_why_without_echoing_them() -> None:
+    cases: list[tuple[object, str]] = [
+        ("", "empty"),
+        (b"   ", "empty"),
+        ("A" * 41, "looks like base64 but does not decode"),
+        (base64.b64encode(os.urandom(60)).decode(), "base64 of something else"),
+        ("line one\nline two", "no -----BEGIN line"),
+        ("-----END-----", "no -----BEGIN line"),
+        (
+            KEY.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode(),
+            "is a public key",
+        ),
+    ]
+    for key, words in cases:
+        with pytest.raises(CredentialsError) as info:
+            load_private_key(key)  # type: ignore[arg-type]
+        assert words in str(info.value), (key, str(info.value))
+        if isinstance(key, str) and len(key) > 8:
+            assert key not in str(info.value)
+    with pytest.raises(ConfigurationTypeError, match="private_key_password must be str or bytes"):
+        load_private_key(PEM, password=5)  # type: ignore[arg-type]
+
+
+def test_a_missing_key_file_is_named_unless_it_looks_like_a_key(tmp_path: Path) -> None:
+    missing = tmp_path / "keys" / "kalshi_key.pem"
+    with pytest.raises(CredentialsError) as info:
+        load_private_key(missing)
+    assert str(missing) in str(info.value)
+    assert "No such file" in str(info.value)
+    for secretish in (Path("A" * 60), Path("abc\ndef_key.pem"), Path("x-----y_key.pem")):
+        with pytest.raises(CredentialsError) as info:
+            load_private_key(secretish)
+        assert "not shown" in str(info.value)
+        assert str(secretish) not in str(info.value)
+    with pytest.raises(CredentialsError, match="neither a PEM key nor a readable path"):
+        load_private_key(Path("nul\0byte_key.pem"))
+
+
+def test_paths_up_to_1024_characters_are_shown(tmp_path: Path) -> None:
+    def path_of(length: int) -> Path:
+        base = str(tmp_path / "d_")
+        return Path(base + "_" * (length - len(base) - 4) + ".pem")
+
+    for length, shown in ((1024, True), (1025, False)):
+        path = path_of(length)
+        assert len(str(path)) == length
+        with pytest.raises(CredentialsError) as info:
+            load_private_key(path)
+        assert (str(path) in str(info.value)) is shown
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_a_key_file_others_can_read_warns_at_the_callers_line(tmp_path: Path) -> None:
+    path = tmp_path / "kalshi.pem"
+    path.write_text(PEM)
+    path.chmod(0o644)
+    with pytest.warns(KeyFilePermissionWarning, match="chmod 600") as record:
+        credentials = Credentials("key-1", path)
+    assert credentials.key_id == "key-1"
+    assert "0644" in str(record[0].message)
+    assert record[0].filename == __file__
+    path.chmod(0o600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert same_key(load_private_key(path))
+
+
+def test_key_ids_are_printable_ascii_up_to_200_characters() -> None:
+    assert check_key_id("a" * 200) == "a" * 200
+    with pytest.raises(CredentialsError, match="longer than 200 characters"):
+        check_key_id("a" * 201)
+    for bad in ("two words", "line\nbreak", "caf\u00e9"):
+        with pytest.raises(CredentialsError, match="spaces, line breaks") as info:
+            check_key_id(bad)
+        assert bad not in str(info.value)
+    with pytest.raises(CredentialsError, match="non-empty"):
+        check_key_id("")
+    with pytest.raises(ConfigurationTypeError, match="must be a str, not int"):
+        check_key_id(5)
