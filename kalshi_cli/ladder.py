@@ -64,7 +64,7 @@ class Ladder:
 
     def render(self, depth: int, *, status: str = "") -> Table:
         """Asks on top (worst to best), then bids (best to worst), prices aligned."""
-        title = f"{self.ticker}  YES book" + (f"  [{status}]" if status else "")
+        title = f"{self.ticker}  YES book" + (f"  ({status})" if status else "")
         grid = Table(title=title, header_style="bold", min_width=40)
         grid.add_column("bid size", justify="right")
         grid.add_column("price", justify="right")

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -420,3 +421,107 @@ def test_export_refuses_an_unknown_format_and_date(setup, capsys, monkeypatch, t
 def test_fake_command_runs_the_fake_exchange_cli(capsys) -> None:
     assert kalshi_cli.main(["fake", "--help"]) == 0
     assert "--clock-skew" in capsys.readouterr().out
+
+
+def test_the_live_book_recovers_from_a_gap_to_the_exchange_book(tmp_path: Path) -> None:
+    """A skipped ``seq`` on the stream: the live view ends on the exchange's own book."""
+    from kalshi_cli.live import stream_ladders
+    from kalshi_sync import Client
+    from kalshi_testing import FaultPlan, StreamFault
+
+    fake = FakeExchange()
+    fake.add_market(MARKET)
+    key = fake.add_user(balance="1000")
+    maker = fake.add_participant(balance="1000")
+    fake.place_order(maker, MARKET, "bid", "0.40", 5)
+    plan = FaultPlan(StreamFault.skip(on="orderbook_delta", after=1))
+    prices = ("0.41", "0.42", "0.43", "0.44", "0.45", "0.46")
+
+    def trade() -> None:
+        for price in prices:
+            time.sleep(0.05)
+            fake.place_order(maker, MARKET, "bid", price, 1)
+
+    flow = threading.Thread(target=trade, daemon=True)
+    final: list[tuple[Any, Any]] = []
+    with LoopbackServer(fake, faults=plan) as server, Client(
+        key_id=key.key_id, private_key=key.private_key_pem, base_url=server.url
+    ) as client:
+        for n, (ladder, status) in enumerate(stream_ladders(client, MARKET)):
+            if n == 0:
+                flow.start()
+            if status == "live" and ladder.best_bid == Decimal(prices[-1]):
+                final = list(ladder.bids)
+                break
+            assert n < 100
+    flow.join(5)
+    assert [kind for _, _, kind in plan.streamed] == ["skip"]
+    assert sorted(final) == sorted(fake.orderbook(MARKET).yes)
+
+
+class _OutOfSyncBook:
+    """A managed book that is out of sync for the reasons listed, one per message."""
+
+    def __init__(self, reasons: list[str | None]) -> None:
+        self.reasons = reasons
+        self.message = 0
+
+    def _levels(self, levels: list[tuple[str, str]]) -> list[Any]:
+        from kalshi_core.stream import Level
+        from kalshi_core.stream.errors import BookOutOfSyncError
+
+        reason = self.reasons[self.message]
+        if reason is not None:
+            raise BookOutOfSyncError(MARKET, reason)
+        return [Level(Decimal(p), Decimal(s)) for p, s in levels]
+
+    def bids(self) -> list[Any]:
+        return self._levels([("0.40", "5")])
+
+    def asks(self) -> list[Any]:
+        return self._levels([("0.60", "7")])
+
+
+def test_a_book_out_of_sync_is_never_shown_as_live() -> None:
+    """While the managed book refuses reads, the view keeps the last good ladder and says why."""
+    from kalshi_cli import live
+
+    reasons: list[str | None] = [None, "gap", "disconnected", None]
+    book = _OutOfSyncBook(reasons)
+
+    class Subscription:
+        def __iter__(self) -> Iterator[int]:
+            for n in range(len(reasons)):
+                book.message = n
+                yield n
+
+        def book(self, ticker: str) -> _OutOfSyncBook:
+            return book
+
+    class Stream:
+        def __enter__(self) -> Stream:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def subscribe_orderbook(self, tickers: list[str]) -> Subscription:
+            assert tickers == [MARKET]
+            return Subscription()
+
+    class FakeClient:
+        def stream(self) -> Stream:
+            return Stream()
+
+    seen = list(live.stream_ladders(FakeClient(), MARKET))  # type: ignore[arg-type]
+    assert [status for _, status in seen] == [
+        "live",
+        "out of sync (gap): resyncing",
+        "out of sync (disconnected): resyncing",
+        "live",
+    ]
+    good = seen[0][0]
+    assert good.bids == ((Decimal("0.40"), Decimal("5")),)
+    assert good.asks == ((Decimal("0.60"), Decimal("7")),)
+    assert seen[1][0] == good
+    assert seen[2][0] == good
