@@ -338,47 +338,39 @@ def _clock(state: _State) -> Check:
     )
 
 
+def _refusal(exc: KalshiError, host: str) -> Check:
+    """The authentication verdict for a signed call that failed with ``exc``."""
+    if isinstance(exc, UnknownApiKeyError):
+        detail = f"{host} does not know this key id"
+        fix: str | None = (
+            "demo and production keys differ: use a key made on this environment, or "
+            "set KALSHI_ENV to the environment the key belongs to"
+        )
+    elif isinstance(exc, InvalidSignatureError):
+        detail = "the server refused the signature: the private key does not match the key id"
+        fix = "use the private key downloaded together with this key id"
+    elif isinstance(exc, TimestampExpiredError):
+        detail = "the server refused the request's timestamp"
+        fix = "fix the clock (see the clock check)"
+    else:
+        detail, fix = f"a signed call failed: {exc}", None
+    return Check("authentication", Status.FAIL, detail, fix)
+
+
 def _signed(state: _State) -> Iterator[Check]:
     from kalshi_sync import Client
 
+    no_key = Check("rate limits", Status.SKIP, "needs an accepted key")
     if state.credentials is None or state.base_url is None or not state.reachable:
         yield Check("authentication", Status.SKIP, "needs a readable key and a reachable host")
-        yield Check("rate limits", Status.SKIP, "needs an accepted key")
+        yield no_key
         return
     with Client(credentials=state.credentials, base_url=state.base_url, max_retries=1) as client:
         try:
             balance = client.get_balance()
-        except UnknownApiKeyError:
-            yield Check(
-                "authentication",
-                Status.FAIL,
-                f"{httpx.URL(state.base_url).host} does not know this key id",
-                "demo and production keys differ: use a key made on this environment, or "
-                "set KALSHI_ENV to the environment the key belongs to",
-            )
-            yield Check("rate limits", Status.SKIP, "needs an accepted key")
-            return
-        except InvalidSignatureError:
-            yield Check(
-                "authentication",
-                Status.FAIL,
-                "the server refused the signature: the private key does not match the key id",
-                "use the private key downloaded together with this key id",
-            )
-            yield Check("rate limits", Status.SKIP, "needs an accepted key")
-            return
-        except TimestampExpiredError:
-            yield Check(
-                "authentication",
-                Status.FAIL,
-                "the server refused the request's timestamp",
-                "fix the clock (see the clock check)",
-            )
-            yield Check("rate limits", Status.SKIP, "needs an accepted key")
-            return
         except (APIStatusError, TransportError) as exc:
-            yield Check("authentication", Status.FAIL, f"a signed call failed: {exc}", None)
-            yield Check("rate limits", Status.SKIP, "needs an accepted key")
+            yield _refusal(exc, httpx.URL(state.base_url).host)
+            yield no_key
             return
         money = balance.balance_dollars
         shown = f"; balance ${money:,.2f}" if money is not None else ""

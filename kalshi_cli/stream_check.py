@@ -25,15 +25,16 @@ def websocket_check(base_url: str, credentials: Credentials, *, timeout: float =
     """Upgrade to the WebSocket API of ``base_url``'s environment; describe the success."""
     url = websocket_url(base_url)
     request = handshake_request(url, credentials, time.time())
+
+    def failed(what: str, exc: OSError | None = None) -> ConnectError:
+        cause = f": {exc.strerror or exc}" if exc is not None else ""
+        return ConnectError(f"{what}{cause}", method="GET", path=request.target)
+
     started = time.monotonic()
     try:
         raw = socket.create_connection((request.host, request.port), timeout=timeout)
     except OSError as exc:
-        raise ConnectError(
-            f"cannot connect to {request.host}:{request.port}: {exc.strerror or exc}",
-            method="GET",
-            path=request.target,
-        ) from None
+        raise failed(f"cannot connect to {request.host}:{request.port}", exc) from None
     sock: socket.socket = raw
     try:
         if request.tls:
@@ -44,11 +45,7 @@ def websocket_check(base_url: str, credentials: Credentials, *, timeout: float =
                     f"TLS with {request.host} failed: {exc}", method="GET", path=request.target
                 ) from None
             except OSError as exc:
-                raise ConnectError(
-                    f"TLS with {request.host} failed: {exc.strerror or exc}",
-                    method="GET",
-                    path=request.target,
-                ) from None
+                raise failed(f"TLS with {request.host} failed", exc) from None
         connection = Connection(request)
         sock.sendall(connection.data_to_send())
         while True:
@@ -57,20 +54,12 @@ def websocket_check(base_url: str, credentials: Credentials, *, timeout: float =
             except TimeoutError:
                 raise StreamTimeoutError(f"no answer to the upgrade within {timeout:g} s") from None
             except OSError as exc:
-                raise ConnectError(
-                    f"the connection failed during the upgrade: {exc.strerror or exc}",
-                    method="GET",
-                    path=request.target,
-                ) from None
+                raise failed("the connection failed during the upgrade", exc) from None
             events = connection.receive_data(data or None)
             if any(isinstance(event, Opened) for event in events):
                 break
             if not data:
-                raise ConnectError(
-                    "the server closed the connection during the upgrade",
-                    method="GET",
-                    path=request.target,
-                )
+                raise failed("the server closed the connection during the upgrade")
         ms = (time.monotonic() - started) * 1000
         connection.close()
         with contextlib.suppress(OSError):
