@@ -19,7 +19,7 @@ nox.options.sessions = [
     "docs",
 ]
 
-PACKAGES = ["kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing"]
+PACKAGES = ["kalshi_core", "kalshi_sync", "kalshi_async", "kalshi_testing", "kalshi_cli"]
 LINTED = [*PACKAGES, "tests", "tools", "examples", "docs", "bench", "noxfile.py"]
 
 
@@ -56,7 +56,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def types(session: nox.Session) -> None:
     """mypy --strict on the packages."""
-    session.install("-e", ".[trio,fast,redis]", "mypy>=1.10", "pytest>=8")
+    session.install("-e", ".[trio,fast,redis,cli]", "mypy>=1.10", "pytest>=8")
     session.run("mypy", "--strict", *PACKAGES)
 
 

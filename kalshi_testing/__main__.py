@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,10 +26,8 @@ from kalshi_testing._activity import MarketActivity
 __all__ = ["main", "write_private_key"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m kalshi_testing", description=__doc__.splitlines()[0]
-    )
+def _parser(prog: str = "python -m kalshi_testing") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
     p.add_argument("--balance", default="1000", help="the user's starting balance in dollars")
@@ -45,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("fake-exchange-key.pem"),
         help="where to write the generated private key (without --public-key)",
+    )
+    p.add_argument(
+        "--clock-skew",
+        type=float,
+        default=0.0,
+        help="seconds the exchange's clock runs ahead (negative: behind) of this machine's; "
+        "it checks timestamps and dates its answers by that clock",
     )
     p.add_argument(
         "--serve-v1-writes",
@@ -86,9 +92,12 @@ def write_private_key(path: Path, pem: bytes) -> None:
             os.close(fd)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    exchange = FakeExchange(serve_v1_writes=args.serve_v1_writes)
+def main(argv: list[str] | None = None, prog: str = "python -m kalshi_testing") -> int:
+    args = _parser(prog).parse_args(argv)
+    skew = args.clock_skew
+    exchange = FakeExchange(
+        clock=lambda: time.time() + skew, serve_v1_writes=args.serve_v1_writes
+    )
     for ticker in args.market or ["HIGHNY-24JAN01-T60"]:
         exchange.add_market(ticker)
     public = args.public_key.read_bytes() if args.public_key else None
@@ -100,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cannot write the key to {args.key_out}: {exc.strerror or exc}", file=sys.stderr)
             return 2
     server = LoopbackServer(
-        exchange, host=args.host, port=args.port, heartbeat_interval=args.heartbeat
+        exchange,
+        host=args.host,
+        port=args.port,
+        heartbeat_interval=args.heartbeat,
+        clock=lambda: time.time() + skew,
     ).start()
     activity = MarketActivity(exchange, interval=args.activity) if args.activity > 0 else None
     if activity is not None:

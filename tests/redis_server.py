@@ -50,8 +50,11 @@ def redis_server(port: int | None = None) -> Iterator[str]:
     """The URL of a fresh ``redis-server`` (``redis://127.0.0.1:PORT/0``; a free port unless
     ``port`` is given), stopped on exit."""
     binary = find_redis_server()
-    if binary is None:
-        skip_or_fail("no redis-server found (apt-get install redis-server, or set REDIS_SERVER)")
+    if binary is None or not os.access(binary, os.X_OK):
+        skip_or_fail(
+            f"no redis-server found ({binary or 'not on PATH'}): apt-get install redis-server, "
+            "or set REDIS_SERVER to one"
+        )
         raise AssertionError("unreachable")
     with tempfile.TemporaryDirectory(prefix="kalshi-redis-") as workdir:
         port = port or free_port()

@@ -721,3 +721,60 @@ def test_new_book_refuses_reads_until_its_snapshot() -> None:
     with pytest.raises(se.BookOutOfSyncError, match="awaiting_snapshot"):
         book.best_bid()
     assert not book.apply_delta(parse_message(delta(1, "yes", "0.1", "1")).msg, 1)
+
+
+def test_messages_keep_unknown_keys_and_round_trip() -> None:
+    frame = (
+        '{"type":"trade","sid":3,"novel":true,"msg":{"trade_id":"t","market_ticker":"A",'
+        '"yes_price_dollars":"0.3600","count_fp":"136.00","future_field":[1,2]}}'
+    )
+    msg = parse_message(frame)
+    assert msg.extra_fields == {"novel": True}
+    assert msg.msg.extra_fields == {"future_field": [1, 2]}
+    assert json.loads(msg.to_json()) == json.loads(frame)
+    assert msg.msg.yes_price_dollars == Decimal("0.36")
+
+
+@pytest.mark.parametrize("reply_seq", [1, 2])
+def test_an_ok_reply_completes_whether_or_not_its_seq_advances(reply_seq: int) -> None:
+    session, sub = _active()
+    session.receive(snap(1))
+    cmd = session.update_subscription(sub, "get_snapshot")
+    assert json.loads(session.commands_to_send()[0])["params"]["market_tickers"] == [T, "B"]
+    events = session.receive(
+        json.dumps(
+            {
+                "id": cmd.id,
+                "type": "ok",
+                "sid": 7,
+                "seq": reply_seq,
+                "msg": {"market_tickers": [T, "B"]},
+            }
+        )
+    )
+    assert events == [CommandDone(cmd)]
+    assert cmd.done
+    assert not any(isinstance(e, Gap) for e in session.receive(snap(reply_seq + 1)))
+
+
+def test_a_slow_reader_of_raw_deltas_gets_fresh_snapshots() -> None:
+    session = Session()
+    sub, cmd = session.subscribe("orderbook_delta", market_tickers=[T])  # raw deltas
+    session.connection_made()
+    session.commands_to_send()
+    session.receive(
+        json.dumps(
+            {"id": cmd.id, "type": "subscribed", "msg": {"channel": "orderbook_delta", "sid": 7}}
+        )
+    )
+    events = session.discarded(sub)
+    assert [type(e) for e in events] == [Resync]
+    assert events[0].reason == "dropped"
+    sent = [json.loads(t) for t in session.commands_to_send()]
+    assert sent[0]["params"]["action"] == "get_snapshot"
+    assert session.discarded(sub) == []  # one request until a snapshot arrives
+    session.receive(snap(1))
+    assert [type(e) for e in session.discarded(sub)] == [Resync]
+    assert sub.dropped == 3
+    managed, _ = session.subscribe("orderbook_delta", market_tickers=["B"], manage_books=True)
+    assert session.discarded(managed) == []  # a managed book is updated before delivery

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import threading
 import time
 from decimal import Decimal
@@ -466,3 +467,151 @@ def test_sync_close_and_keyboard_interrupt_leave_no_thread_or_socket(driver: str
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert threading.active_count() == before
+
+
+def test_sync_gap_and_terminal_error_resync(driver: str) -> None:
+    _sync_only(driver)
+    with scripted_server() as srv, SyncStream(url=ws_url(srv), credentials=None, **FAST) as s:
+        sub = s.subscribe_orderbook(["A"])
+        sub.wait_synced()
+        sid = sub.sid or 0
+        srv.seq[sid] += 1  # one message lost
+        send_delta(srv, srv.conn, sid, "A", "yes", "0.40", "1")
+        srv.wait(lambda: any(c["cmd"] == "update_subscription" for c in srv.conn.commands))
+        sub.wait_synced()
+        srv.conn.send_json({"type": "error", "sid": sid, "msg": {"code": 10, "msg": "x"}})
+        srv.wait(lambda: len([c for c in srv.conn.commands if c["cmd"] == "subscribe"]) == 2)
+        sub.wait_synced()
+        assert sub.sid != sid
+        assert sub.book("A").best_bid() == (Decimal("0.4"), Decimal("10"))
+
+
+def test_sync_refusals_raise_typed_errors(driver: str) -> None:
+    _sync_only(driver)
+    with (
+        scripted_server(accept_status=lambda conn: 401) as srv,
+        SyncStream(url=ws_url(srv), credentials=None, **FAST) as s,
+        pytest.raises(se.HandshakeError),
+    ):
+        s.subscribe_trades()
+    with (
+        scripted_server(on_command=_refuse(8)) as srv,
+        SyncStream(url=ws_url(srv), credentials=None, **FAST) as s,
+        pytest.raises(se.UnknownChannelError),
+    ):
+        s.subscribe_trades()
+
+
+def test_sync_unsubscribe_update_and_slow_consumer(driver: str) -> None:
+    _sync_only(driver)
+    with (
+        scripted_server() as srv,
+        SyncStream(url=ws_url(srv), credentials=None, queue_size=3, **FAST) as s,
+    ):
+        book = s.subscribe_orderbook(["A"])
+        book.add_markets(["B"])
+        assert book.market_tickers == ["B"]
+        trades = s.subscribe_trades()
+        for n in range(1, 21):
+            srv.conn.send_json(trade(trades.sid or 0, n))
+        srv.wait(lambda: trades.dropped == 17)
+        s.unsubscribe(trades)
+        assert [int(m.msg.count_fp) for m in trades] == [18, 19, 20]
+        assert trades.state == "closed"
+
+
+def test_task_cancel_leaves_no_task_or_socket(driver: str) -> None:
+    if driver != "asyncio":
+        pytest.skip("asyncio's Task.cancel (trio has no tasks to cancel: cancel scopes above)")
+    import asyncio
+
+    async def main() -> None:
+        with scripted_server() as srv:
+
+            async def consume() -> None:
+                async with AsyncStream(url=ws_url(srv), credentials=None, **FAST) as stream:
+                    sub = await stream.subscribe_trades()
+                    async for _ in sub:
+                        pass
+
+            task = asyncio.create_task(consume())
+            await until(lambda: bool(srv.conns) and bool(srv.conn.commands))
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await until(lambda: not srv.conn.open)
+            assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    anyio.run(main, backend="asyncio")
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context with a self-signed certificate for 127.0.0.1, and its PEM path."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx, str(cert_path)
+
+
+def test_tls_is_verified_by_default(driver: str, self_signed: tuple[ssl.SSLContext, str]) -> None:
+    server_ctx, cert_path = self_signed
+
+    async def main() -> None:
+        with scripted_server(tls=server_ctx) as srv:
+            url = f"wss://127.0.0.1:{srv.port}/trade-api/ws/v2"
+            async with AsyncStream(url=url, credentials=None, **FAST) as stream:
+                with pytest.raises(se.StreamConnectError) as info:
+                    await stream.subscribe_trades()
+                assert info.value.tls
+            trusted = ssl.create_default_context(cafile=cert_path)
+            async with AsyncStream(url=url, credentials=None, verify=trusted, **FAST) as stream:
+                sub = await stream.subscribe_orderbook(["A"])
+                await sub.wait_synced()
+                assert sub.book("A").best_bid() == (Decimal("0.4"), Decimal("10"))
+
+    if driver == "sync":
+        with scripted_server(tls=server_ctx) as srv:
+            url = f"wss://127.0.0.1:{srv.port}/trade-api/ws/v2"
+            with (
+                SyncStream(url=url, credentials=None, **FAST) as s,
+                pytest.raises(se.StreamConnectError),
+            ):
+                s.subscribe_trades()
+        return
+    run(driver, main)

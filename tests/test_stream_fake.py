@@ -232,3 +232,75 @@ def test_the_stream_book_example_prints_a_live_book_from_the_fake(driver: str) -
     assert done.stderr == ""
     assert done.stdout.startswith("Streaming HIGHNY-24JAN01-T60 from the fake exchange")
     assert done.stdout.count("spread ") == 3
+
+
+def test_subscribe_update_list_and_unsubscribe_on_the_fake(driver: str) -> None:
+    """The commands round the fake over a socket: add_markets brings a synced book,
+    get_snapshot and delete_markets answer, list_subscriptions names the sids, unsubscribe
+    ends the iterator; trades and user orders arrive typed."""
+    world = World(11)
+    fake = world.fake
+    a, b = MARKETS
+
+    def flow_sync(stream: Any) -> None:
+        sub = stream.subscribe_orderbook([a])
+        trades = stream.subscribe_trades([a])
+        sub.wait_synced()
+        sub.add_markets([b])
+        assert sub.market_tickers == [a, b]
+        sub.wait_synced()
+        fake.place_order(world.people[0], b, "bid", "0.41", "2")
+        sub.get_snapshot([b])
+        assert sorted((i.channel, i.sid) for i in stream.list_subscriptions()) == sorted(
+            [("orderbook_delta", sub.sid), ("trade", trades.sid)]
+        )
+        sub.delete_markets([b])
+        assert sub.market_tickers == [a]
+        fake.place_order(world.people[0], a, "bid", "0.40", "1")
+        fake.place_order(world.people[1], a, "ask", "0.40", "1")
+        for message in trades:
+            assert message.msg.yes_price_dollars == Decimal("0.40")
+            break
+        stream.unsubscribe(trades)
+        assert trades.state == "closed"
+        assert list(trades) == []
+
+    if driver == "sync":
+        with LoopbackServer(fake) as srv:
+            client = kalshi_sync.Client(credentials=world.credentials, base_url=srv.url)
+            with client, client.stream(**OPTIONS) as stream:
+                flow_sync(stream)
+        return
+
+    async def main() -> None:
+        with LoopbackServer(fake) as srv:
+            client = kalshi_async.AsyncClient(credentials=world.credentials, base_url=srv.url)
+            async with client, client.stream(**OPTIONS) as stream:
+                sub = await stream.subscribe_orderbook([a])
+                trades = await stream.subscribe_trades([a])
+                await sub.wait_synced()
+                await sub.add_markets([b])
+                assert sub.market_tickers == [a, b]
+                await sub.wait_synced()
+                await sub.get_snapshot([b])
+                listed = await stream.list_subscriptions()
+                assert sorted((i.channel, i.sid) for i in listed) == sorted(
+                    [("orderbook_delta", sub.sid), ("trade", trades.sid)]
+                )
+                await sub.delete_markets([b])
+                assert sub.market_tickers == [a]
+                fake.place_order(world.people[0], a, "bid", "0.40", "1")
+                fake.place_order(world.people[1], a, "ask", "0.40", "1")
+                async for message in trades:
+                    assert message.msg.yes_price_dollars == Decimal("0.40")
+                    break
+                await stream.unsubscribe(trades)
+                assert trades.state == "closed"
+                async for _ in trades:
+                    raise AssertionError("nothing after unsubscribe")
+
+    async def bounded() -> None:
+        with anyio.fail_after(30):
+            await main()
+
+    anyio.run(bounded, backend=driver)

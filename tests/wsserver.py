@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -119,6 +120,11 @@ class ServerConn:
 
     def run(self) -> None:
         try:
+            if isinstance(self.sock, ssl.SSLSocket):
+                try:
+                    self.sock.do_handshake()
+                except (OSError, ssl.SSLError):
+                    return  # a client that refused our certificate
             while self.open:
                 try:
                     data = self.sock.recv(65536)
@@ -163,8 +169,10 @@ class ScriptedWSServer:
         on_command: Callable[[ScriptedWSServer, ServerConn, dict[str, Any]], None] | None = None,
         *,
         accept_status: Callable[[ServerConn], int] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.on_command = on_command or standard_replies
+        self.tls = tls
         self._accept = accept_status
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -200,6 +208,8 @@ class ScriptedWSServer:
             except OSError:
                 return
             sock.settimeout(None)
+            if self.tls is not None:
+                sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
             conn = ServerConn(self, sock)
             with self.cond:
                 self.conns.append(conn)

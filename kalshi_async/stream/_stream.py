@@ -15,8 +15,10 @@ Slow consumers: every subscription (and the stream-wide iterator) has a bounded 
 (``queue_size`` messages, 1000 by default). When it is full the oldest message is discarded
 and counted (``subscription.dropped``): memory stays bounded and the reader never blocks on a
 slow consumer. Managed order books are updated as frames arrive, before queueing, so a slow
-reader never sees a stale book: it only misses notifications. A book that did lose data (a
-``seq`` gap, a terminal error, a disconnect) refuses reads until it is resynced.
+reader never sees a stale book: it only misses notifications. A reader that applies raw deltas
+itself (``manage_books=False``) and lost one gets fresh snapshots (the core's
+``Session.discarded``). A book that did lose data (a ``seq`` gap, a terminal error, a
+disconnect) refuses reads until it is resynced.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from kalshi_core.stream import Subscription as CoreSubscription
 from kalshi_core.stream.errors import (
     HandshakeError,
     StreamClosedError,
+    StreamConnectError,
     StreamError,
     StreamTimeoutError,
 )
@@ -161,7 +164,7 @@ class Subscription(SubscriptionSurface):
 
     @property
     def dropped(self) -> int:
-        return self._queue.dropped if self._queue is not None else 0
+        return self.core.dropped
 
     @property
     def books(self) -> dict[str, OrderBook]:
@@ -197,8 +200,9 @@ class Subscription(SubscriptionSurface):
     def _deliver(self, message: Any) -> None:
         if self._on_message is not None:
             self._on_message(message)
-        if self._queue is not None:
-            self._queue.put(message)
+        if self._queue is not None and self._queue.put(message):
+            for event in self._stream.session.discarded(self.core):
+                self._stream._dispatch(event)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         if self._queue is None:
@@ -354,15 +358,28 @@ class Stream(ChannelSurface):
                 failure: BaseException | None = None
                 try:
                     await self._connect_once()
+                except StreamError as exc:
+                    failure = exc
+                    logger.info("stream connection ended: %s", exc)
+                except ssl.SSLCertVerificationError as exc:
+                    failure = StreamConnectError(
+                        f"TLS verification of {self.url} failed: {exc.verify_message}",
+                        tls=True,
+                    )
+                    logger.info("stream connection failed: %s", failure)
                 except (
-                    StreamError,
                     OSError,
                     anyio.BrokenResourceError,
                     anyio.ClosedResourceError,
                     anyio.EndOfStream,
                 ) as exc:
-                    failure = exc
-                    logger.info("stream connection ended: %s", exc)
+                    name = type(exc).__name__
+                    failure = (
+                        StreamConnectError(f"cannot connect to {self.url} ({name}: {exc})")
+                        if self._conn is None
+                        else StreamClosedError(f"the connection broke ({name}: {exc})")
+                    )
+                    logger.info("stream connection ended: %s", failure)
                 finally:
                     self._conn = None
                     sock, self._sock = self._sock, None
@@ -374,12 +391,14 @@ class Stream(ChannelSurface):
                     self._is_connected = False
                 if self._closing:
                     return
-                if (
+                refused = (
                     isinstance(failure, HandshakeError)
                     and 400 <= failure.status < 500
-                    and (failure.status != 429)
-                ):
-                    self._fail(failure)
+                    and failure.status != 429
+                )
+                tls_refused = isinstance(failure, StreamConnectError) and failure.tls
+                if failure is not None and (refused or tls_refused):
+                    self._fail(failure)  # retrying cannot fix a refused key or certificate
                     return
                 delay = self._backoff.next_delay() if self._reconnect else None
                 if delay is None:
@@ -390,7 +409,7 @@ class Stream(ChannelSurface):
             raise
         except Exception as exc:  # a bug must not leave iterators hanging
             logger.exception("stream driver failed")
-            self._fail(exc)
+            self._fail(StreamError(f"stream driver failed: {type(exc).__name__}: {exc}"))
 
     def _fail(self, exc: BaseException) -> None:
         self._fatal = exc

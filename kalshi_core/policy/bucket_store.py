@@ -4,7 +4,7 @@ The limiter (``kalshi_core.policy.ratelimit``) decides *what* a call costs and f
 bucket; a **bucket store** decides *where* the bucket's level is kept. The two talk in values:
 
 1. the driver asks the limiter for a ``Take`` (``RateLimiter.plan(call)``): "take 10 tokens from
-   bucket ``read``, refilled 200 per second up to 200, 50 kept spare";
+   bucket ``read``, refilled 200 per second up to 400, 100 kept spare";
 2. the driver hands the ``Take`` to its store (``store.take(take)``, awaited on the async
    client), which reserves the tokens wherever it keeps them and answers the seconds to wait
    before sending (``0.0``: now), with exactly the arithmetic of ``Bucket.reserve``;

@@ -155,18 +155,16 @@ class OrderBook:
     def best_bid(self) -> Level | None:
         """The highest YES bid, or ``None`` when there is none."""
         self._check()
-        if not self._yes:
-            return None
-        price = max(self._yes)
-        return Level(price, self._yes[price])
+        # One C-level pass over the items: a consistent level even while another thread
+        # (the sync driver's) applies deltas.
+        best = max(self._yes.items(), default=None)
+        return Level(*best) if best is not None else None
 
     def best_ask(self) -> Level | None:
         """The lowest YES ask (the highest NO bid, at ``1 - q``), or ``None``."""
         self._check()
-        if not self._no:
-            return None
-        price = max(self._no)
-        return Level(_ONE - price, self._no[price])
+        best = max(self._no.items(), default=None)
+        return Level(_ONE - best[0], best[1]) if best is not None else None
 
     def spread(self) -> Decimal | None:
         """Best ask minus best bid in the YES view; ``None`` when a side is empty."""

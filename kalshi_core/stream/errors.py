@@ -1,6 +1,7 @@
 """The streaming exceptions, all ``KalshiError`` subclasses.
 
 ``StreamError``
+    ``StreamConnectError``: the connection could not be opened (``tls``: certificate refused).
     ``HandshakeError``: the server refused the WebSocket upgrade (``status``, ``body``; a 401
         means the key or signature was refused).
     ``StreamProtocolError``: the peer broke the WebSocket protocol.
@@ -37,6 +38,7 @@ __all__ = [
     "MarketNotFoundError",
     "StreamAuthenticationError",
     "StreamClosedError",
+    "StreamConnectError",
     "StreamDecodeError",
     "StreamError",
     "StreamInternalError",
@@ -67,6 +69,15 @@ class HandshakeError(StreamError):
         self.status = status
         self.body = body
         self.url = url
+
+
+class StreamConnectError(StreamError):
+    """The connection could not be opened (refused, unreachable, name unknown, or ``tls``:
+    the server's certificate failed verification, which retrying cannot fix)."""
+
+    def __init__(self, message: str, *, tls: bool = False) -> None:
+        super().__init__(message)
+        self.tls = tls
 
 
 class StreamProtocolError(StreamError):

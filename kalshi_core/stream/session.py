@@ -89,6 +89,7 @@ class Subscription:
     books: dict[str, OrderBook] = attrs.Factory(dict)
     dropped: int = 0
     resubscribes: int = 0
+    resyncing: bool = False
 
     @property
     def market_tickers(self) -> list[str] | None:
@@ -461,6 +462,8 @@ class Session:
         if not self._sequence(sub, msg, events):
             return events
         sub.resubscribes = 0
+        if msg.__class__ is _SNAPSHOT:
+            sub.resyncing = False
         book = None
         if sub.manage_books:
             body = msg.msg
@@ -520,8 +523,12 @@ class Session:
     def _ok(self, msg: Any) -> list[Event]:
         events: list[Event] = []
         sub = self._by_sid.get(msg.sid) if getattr(msg, "sid", None) is not None else None
-        if sub is not None and not self._sequence(sub, msg, events):
-            return events
+        seq = getattr(msg, "seq", None)
+        # The file gives a reply's ``seq`` without saying whether it advances the count: the
+        # next number is taken as one more message, the current one as the count so far; only
+        # a jump is a gap. A reply is never dropped.
+        if sub is not None and seq is not None and sub.last_seq is not None and seq > sub.last_seq:
+            self._sequence(sub, msg, events)
         command = self._pending.get(msg.id) if msg.id else None
         if command is None:
             return events
@@ -647,9 +654,20 @@ class Session:
         return [SubscriptionEnded(sub, error, final=False), Resubscribe(sub, "terminal")]
 
     # -- slow consumers ---------------------------------------------------------------------
-    def discarded(self, sub: Subscription, count: int = 1) -> None:
-        """A driver discarded ``count`` delivered messages of ``sub`` for a slow reader."""
+    def discarded(self, sub: Subscription, count: int = 1) -> list[Event]:
+        """A driver discarded ``count`` delivered messages of ``sub`` for a slow reader.
+
+        A managed book is not affected (it was updated before delivery). An order-book
+        subscription whose reader applies the deltas itself (``manage_books=False``) has lost
+        data, though: fresh snapshots are requested for its markets (``Resync`` with reason
+        ``"dropped"``; one request at a time until a snapshot arrives), so the reader's book
+        is put right by the next snapshot it reads."""
         sub.dropped += count
+        events: list[Event] = []
+        if sub.channel == "orderbook_delta" and not sub.manage_books and not sub.resyncing:
+            sub.resyncing = True
+            self._resync(sub, "dropped", events)
+        return events
 
     # -- introspection ----------------------------------------------------------------------
     def subscription_for_sid(self, sid: int) -> Subscription | None:
