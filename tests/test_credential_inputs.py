@@ -13,10 +13,13 @@ import os
 import warnings
 from pathlib import Path
 
+import anyio
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+import kalshi_async
+import kalshi_sync
 from kalshi_core import Credentials
 from kalshi_core.errors import ConfigurationTypeError, CredentialsError
 from kalshi_core.wire.credentials import KeyFilePermissionWarning, check_key_id, load_private_key
@@ -142,3 +145,26 @@ def test_key_ids_are_printable_ascii_up_to_200_characters() -> None:
         check_key_id("")
     with pytest.raises(ConfigurationTypeError, match="must be a str, not int"):
         check_key_id(5)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("cls", [kalshi_sync.Client, kalshi_async.AsyncClient])
+def test_a_client_given_a_loose_key_file_warns_at_the_callers_line(
+    cls: type, tmp_path: Path
+) -> None:
+    path = tmp_path / "kalshi.pem"
+    path.write_text(PEM)
+    path.chmod(0o640)
+    with pytest.warns(KeyFilePermissionWarning) as record:
+        client = cls(key_id="key-1", private_key=path, base_url="http://x.test/trade-api/v2")
+    assert record[0].filename == __file__
+    if cls is kalshi_sync.Client:
+        client.close()
+    else:
+        anyio.run(client.aclose)
+
+
+def test_pem_text_with_a_stray_non_ascii_character_is_refused_cleanly() -> None:
+    damaged = PEM.replace("-----END", "\u00e9-----END")
+    with pytest.raises(CredentialsError):
+        load_private_key(damaged)

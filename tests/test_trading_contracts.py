@@ -209,3 +209,25 @@ def test_merged_answers_keep_every_items_raw_json() -> None:
     assert models.raw_json(merged) == {
         "orders": [{"order_id": "a", "x": 1}, {"order_id": "b", "y": 2}]
     }
+
+
+def test_split_batches_refuses_what_cannot_be_split() -> None:
+    order = {
+        "ticker": MARKET,
+        "side": "bid",
+        "price": "0.5",
+        "count": "1",
+        "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross",
+    }
+    build = builders.batch_create_orders_v2
+    for size in (0, 21, True):
+        with pytest.raises(ValidationError) as info:
+            trading.split_batches(build, [order], size=size)
+        assert info.value.field == "size"
+        assert "must be 1 to 20" in str(info.value)
+    for orders, words in (("abc", "expected a list, got str"), ({}, "got dict"), ([], "at least")):
+        with pytest.raises(ValidationError) as info:
+            trading.split_batches(build, orders)  # type: ignore[arg-type]
+        assert info.value.field == "orders"
+        assert words in str(info.value)
