@@ -168,3 +168,62 @@ def test_pem_text_with_a_stray_non_ascii_character_is_refused_cleanly() -> None:
     damaged = PEM.replace("-----END", "\u00e9-----END")
     with pytest.raises(CredentialsError):
         load_private_key(damaged)
+
+
+def test_private_key_input_is_a_runtime_alias(monkeypatch: pytest.MonkeyPatch) -> None:
+    # DESIGN.md: ``private_key`` is PEM bytes or text, a path, or a loaded key; the module
+    # exports that union as ``PrivateKeyInput``, made on first use (for ``get_type_hints``).
+    from typing import get_args
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    import kalshi_core.wire.credentials as module
+
+    monkeypatch.delitem(vars(module), "PrivateKeyInput", raising=False)
+    alias = module.PrivateKeyInput
+    assert set(get_args(alias)) == {
+        str,
+        bytes,
+        os.PathLike[str],
+        rsa.RSAPrivateKey,
+        ed25519.Ed25519PrivateKey,
+    }
+    assert module.PrivateKeyInput == alias  # and the same one on later uses
+    with pytest.raises(AttributeError, match="no attribute 'PrivateKeyInputs'"):
+        module.PrivateKeyInputs  # noqa: B018
+    assert not hasattr(module, "privatekeyinput")
+
+
+def test_a_key_id_of_200_characters_with_a_space_is_refused_for_the_space() -> None:
+    # Within the 200-character limit, the problem to report is the space.
+    with pytest.raises(CredentialsError, match="contains spaces") as info:
+        check_key_id("a" * 199 + " ")
+    assert "200" not in str(info.value)
+    with pytest.raises(CredentialsError, match="non-ASCII"):
+        check_key_id("caf\u00e9")
+
+
+def test_base64_with_padding_in_the_middle_does_not_decode() -> None:
+    # Strict base64: padding only at the end. A lax decoder would stop at the first ``==`` and
+    # hand a few zero bytes to the DER parser.
+    body = "AAAA" * 10 + "AA==" + "AAAA"
+    with pytest.raises(CredentialsError, match="looks like base64 but does not decode"):
+        load_private_key(body)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_a_key_file_whose_mode_cannot_be_read_loads_without_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ssh-style warning is for a mode known to be loose; an unknown one says nothing.
+    path = tmp_path / "kalshi.pem"
+    path.write_text(PEM)
+    path.chmod(0o600)
+
+    def no_stat(self: Path, **_: object) -> os.stat_result:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "stat", no_stat)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert same_key(load_private_key(path))

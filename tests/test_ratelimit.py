@@ -3,6 +3,7 @@ driver over a loopback socket."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from kalshi_core.policy.ratelimit import (
     TIER_CAPACITIES,
     TIERS,
     RateLimiter,
+    Take,
 )
 from kalshi_testing import ApiKey, FakeExchange, FakeRateLimits, LoopbackServer
 
@@ -244,6 +246,71 @@ def test_configure_from_the_account_endpoints() -> None:
         "self_trade_prevention_type": "taker_at_cross",
     }
     assert limiter.cost(builders.batch_create_orders_v2(orders=[order] * 3)) == 15
+
+
+def test_shard_buckets_carry_the_write_bucket_s_capacity_and_headroom() -> None:
+    # Advanced: 300 write tokens a second, a two-second (600-token) write bucket, a quarter of
+    # it spare; a shard's bucket has "the full write budget": the same three numbers.
+    limiter = RateLimiter.for_tier("advanced")
+    shard = limiter.plan(builders.create_order_v2(**_order(exchange_index=1)))
+    assert shard == Take("write:1", 10, 300, 600, 150)
+    unscoped = limiter.plan(builders.create_order_v2(**_order()))
+    assert unscoped == Take("write", 10, 300, 600, 150)
+    # 45 single orders of 10 tokens use the shard's 450 spendable tokens; the 46th waits.
+    create = builders.create_order_v2(**_order(exchange_index=1))
+    assert [limiter.acquire(create, 0.0) for _ in range(45)] == [0.0] * 45
+    assert limiter.acquire(create, 0.0) == pytest.approx(10 / 300)
+
+
+def test_an_exchange_index_that_names_no_shard_bills_the_unscoped_bucket() -> None:
+    # ``exchange_index`` is an integer shard number; anything else names no shard.
+    limiter = RateLimiter.for_tier("basic")
+    create = builders.create_order_v2(**_order())
+    for body in (
+        b'{"exchange_index": true}',
+        b'{"exchange_index": "one"}',
+        b'{"exchange_index": null}',
+        b"[1]",
+        b"not json",
+    ):
+        assert limiter.bucket_for(dataclasses.replace(create, body=body)) is limiter.write, body
+    cancel = builders.cancel_order_v2("o1")
+    for raw in ("x", "", "1.5"):
+        assert limiter.bucket_for(cancel.with_query(exchange_index=raw)) is limiter.write, raw
+    assert limiter.bucket_for(cancel.with_query(exchange_index="2")) is limiter.shard_bucket(2)
+    assert set(limiter.levels(0.0)) == {"read", "write", "write:2"}
+
+
+def test_configure_gives_shard_buckets_the_account_s_write_budget() -> None:
+    limiter = RateLimiter.for_tier("advanced")  # write: 300 a second, 600 held
+    create = builders.create_order_v2(**_order(exchange_index=1))
+    assert limiter.acquire(create, 0.0) == 0.0  # the shard's bucket exists, at 590
+    limits = models.GetAccountApiLimitsResponse(
+        read=models.BucketLimit(refill_rate=1000, bucket_capacity=3000),
+        write=models.BucketLimit(refill_rate=50, bucket_capacity=80),
+    )
+    limiter.configure(limits)
+    # The shard takes the write numbers (not the read ones), keeps the same headroom, and its
+    # level is capped at the new capacity.
+    assert limiter.plan(create) == Take("write:1", 10, 50, 80, 20)
+    assert limiter.levels(0.0)["write:1"] == 80.0
+    assert [limiter.acquire(create, 0.0) for _ in range(6)] == [0.0] * 6
+    assert limiter.acquire(create, 0.0) == pytest.approx(10 / 50)
+    # A shard first used after configure gets the same numbers.
+    later = builders.cancel_order_v2("o1", exchange_index=3)
+    assert limiter.plan(later) == Take("write:3", 2, 50, 80, 20)
+
+
+def test_takes_are_plain_values() -> None:
+    take = Take("write", 10, 100, 200, 50)
+    assert take == Take("write", 10.0, 100.0, 200.0, 50.0)
+    assert hash(take) == hash(Take("write", 10.0, 100.0, 200.0, 50.0))
+    assert take != Take("write:1", 10, 100, 200, 50)
+    assert take != Take("write", 20, 100, 200, 50)
+    # Unequal to anything that is not a Take (no error), so it can sit in any set or dict.
+    assert take != ("write", 10.0, 100.0, 200.0, 50.0)
+    assert take != "write"
+    assert len({take, "write", None}) == 3
 
 
 # -- against the fake exchange's buckets ------------------------------------------------------
