@@ -23,7 +23,6 @@ import anyio.to_thread
 
 from kalshi_core.errors import (
     ConfigurationTypeError,
-    RateLimitStoreError,
     RateLimitStoreWarning,
 )
 from kalshi_core.policy.bucket_store import LocalBuckets, StoreHealth
@@ -221,17 +220,9 @@ class AsyncRedisBuckets:
         with self._lock:
             starts = health.failed(time.monotonic())
         if health.fails_closed:
-            raise RateLimitStoreError(
-                f"rate-limit store {self!r} failed ({type(exc).__name__}: {exc}); failing "
-                "closed, the request was not sent",
-                store=repr(self),
-            ) from exc
+            raise health.closed_error(repr(self), exc) from exc
         if starts:
-            message = (
-                f"rate-limit store {self!r} failed ({type(exc).__name__}: {exc}); metering with "
-                f"in-process buckets at {self._local.share:g} of the budget, retrying the store "
-                f"every {health.retry_interval:g} s"
-            )
+            message = health.fallback_notice(repr(self), exc, self._local.share)
             logger.info(message)
             warnings.warn(message, RateLimitStoreWarning, stacklevel=4)
         return self._fallback(take)

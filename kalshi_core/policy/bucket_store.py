@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, Protocol
 
-from kalshi_core.errors import ConfigurationError
+from kalshi_core.errors import ConfigurationError, RateLimitStoreError
 from kalshi_core.policy.ratelimit import Bucket, Take
 
 __all__ = [
@@ -175,3 +175,20 @@ class StoreHealth:
             return False
         self.down = False
         return True
+
+    def closed_error(self, store: str, exc: BaseException) -> RateLimitStoreError:
+        """The error a fail-closed store raises instead of sending (``store`` is its repr)."""
+        return RateLimitStoreError(
+            f"rate-limit store {store} failed ({type(exc).__name__}: {exc}); failing "
+            "closed, the request was not sent",
+            store=store,
+        )
+
+    def fallback_notice(self, store: str, exc: BaseException, share: float) -> str:
+        """What is logged and warned once per outage when calls fall back to local buckets."""
+        return (
+            f"rate-limit store {store} failed ({type(exc).__name__}: {exc}); metering with "
+            f"in-process buckets at {share:g} of the budget, retrying the store "
+            f"every {self.retry_interval:g} s"
+        )
+
