@@ -169,6 +169,7 @@ GROUPS: dict[str, Group] = {
 
 KILLED = {"killed", "timeout", "caught by type check"}
 ALIVE = {"survived", "no tests", "suspicious"}
+# ``mutation_verdicts.toml`` and one file per area (``mutation_verdicts_engine_orders.toml``...).
 VERDICTS = ROOT / "tools" / "mutation_verdicts.toml"
 DOC = ROOT / "docs" / "mutation.md"
 DOC_START = "<!-- mutation: survivors start (written by tools/mutation.py --write-doc) -->"
@@ -235,9 +236,10 @@ def _changed_lines(diff: str) -> tuple[str, str]:
 def _load_verdicts() -> list[dict[str, str]]:
     import tomllib
 
-    if not VERDICTS.exists():
-        return []
-    return list(tomllib.loads(VERDICTS.read_text()).get("mutant", []))
+    found: list[dict[str, str]] = []
+    for path in sorted(VERDICTS.parent.glob("mutation_verdicts*.toml")):
+        found += tomllib.loads(path.read_text()).get("mutant", [])
+    return found
 
 
 def classify(
