@@ -163,6 +163,9 @@ GROUPS: dict[str, Group] = {
             "tests/test_fake_fidelity.py",
             "tests/test_fake_market_data.py",
             "tests/test_spec_3_34.py",
+            "tests/test_fake_engine_money.py",
+            "tests/test_fake_engine_orders.py",
+            "tests/test_fake_engine_lifecycle.py",
         ),
     ),
 }
@@ -373,9 +376,11 @@ def run_group(
     max_children: int,
     verdicts: list[dict[str, str]],
     run: bool = True,
+    only: tuple[str, ...] = (),
 ) -> tuple[dict[str, Counter[str]], list[Survivor]]:
     """Run mutmut over one group (unless ``run`` is false: then only read its last verdicts);
-    the verdict counts per module and every survivor."""
+    the verdict counts per module and every survivor. ``only`` (mutant name patterns, such as
+    ``kalshi_testing._engine.xǁEngineǁcancel*``) tests just those mutants again."""
     work = WORK / name
     if not run:
         return _collect(work, group, verdicts)
@@ -420,6 +425,9 @@ def run_group(
             print(f"   budget of {budget:.0f} s spent: the rest stays unchecked", flush=True)
             return False
 
+        if only:
+            mutmut_run(list(only))
+            return _collect(work, group, verdicts)
         complete = mutmut_run([])
         if complete and before:
             still = {n for by in _verdicts(work).values() for n, s in by.items() if s in ALIVE}
@@ -490,6 +498,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-under", type=float, default=0.95, help="minimum score per group")
     parser.add_argument("--list", action="store_true", help="print the groups and exit")
     parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="test again only the mutants whose names match (fnmatch; repeatable)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="run nothing: report the verdicts of the last runs",
@@ -513,7 +528,13 @@ def main(argv: list[str] | None = None) -> int:
     all_survivors: list[Survivor] = []
     for name in chosen:
         counts, survivors = run_group(
-            name, GROUPS[name], args.budget, args.max_children, verdicts, not args.report_only
+            name,
+            GROUPS[name],
+            args.budget,
+            args.max_children,
+            verdicts,
+            not args.report_only,
+            tuple(args.only),
         )
         all_survivors += survivors
         group_total: Counter[str] = Counter()
