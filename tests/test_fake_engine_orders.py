@@ -1,4 +1,5 @@
-"""The fake exchange's engine, called directly: placing, matching, fees, cancels, decreases, amends, expiry and queue position.
+"""The fake exchange's engine, called directly: placing, matching, fees,
+cancels, decreases, amends, expiry and queue position.
 
 Each test states a rule of the exchange (from the spec and the seeds) and fails when the
 engine breaks it; ``nox -s mutation -- engine`` measures how many bug-like changes they catch.

@@ -59,15 +59,18 @@ RECOVERY = "tests/test_recovery_contracts.py"
 class Group:
     """Modules to mutate, the test files that may kill their mutants, and a pytest ``-k``
     expression for tests to leave out (besides the ``socket`` variants): timing-sensitive
-    tests whose verdict would depend on the machine's load."""
+    tests whose verdict would depend on the machine's load. ``plugins`` are pytest plugins
+    loaded for the group's runs (``-p``)."""
 
     modules: tuple[str, ...]
     tests: tuple[str, ...]
     deselect: str = ""
+    plugins: tuple[str, ...] = ()
 
     def pytest_args(self) -> tuple[str, ...]:
         keyword = "not socket" + (f" and not ({self.deselect})" if self.deselect else "")
-        return (*PYTEST_ARGS, "-k", keyword)
+        plugins = [arg for plugin in self.plugins for arg in ("-p", plugin)]
+        return (*PYTEST_ARGS, *plugins, "-k", keyword)
 
 
 GROUPS: dict[str, Group] = {
@@ -150,6 +153,9 @@ GROUPS: dict[str, Group] = {
             "tests/test_json_backends.py",
             CONTRACTS,
         ),
+        # The converters are built once per process: rebuilt before each test, so that a
+        # mutant of how they are built (``_configure``, the hook factories, the compiler) runs.
+        plugins=("tests.mutation_fresh_converters",),
     ),
     "engine": Group(
         ("kalshi_testing/_engine.py",),

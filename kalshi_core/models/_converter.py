@@ -9,7 +9,6 @@ message naming the field.
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,22 +19,32 @@ import attrs
 import cattrs
 from cattrs.cols import list_structure_factory, mapping_structure_factory
 from cattrs.gen import make_dict_structure_fn
+from cattrs.v import format_exception
 
 from kalshi_core.models._base import Model, TolerantEnum
 from kalshi_core.models._compiled import compile_structure, compiles
 
-__all__ = ["DETAILED", "FAST", "StructureError", "structure", "unstructure"]
+__all__ = ["DETAILED", "FAST", "StructureError", "build", "structure", "unstructure"]
 
 T = TypeVar("T")
 
-_FRACTION = re.compile(r"(\.\d{6})\d+")
+# How much of a received string an error message shows.
+_SHOWN = 40
+
+
+def _shown(value: str) -> str:
+    """A received string for an error message: its first ``_SHOWN`` characters, quoted."""
+    return repr(value[:_SHOWN]) + ("..." if len(value) > _SHOWN else "")
 
 
 def _decimal(value: Any, _: Any) -> Decimal:
     if isinstance(value, str):
-        result = Decimal(value)
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"not a decimal: {_shown(value)}") from None
         if not result.is_finite():
-            raise ValueError(f"not a finite decimal: {value!r}")
+            raise ValueError(f"not a finite decimal: {_shown(value)}")
         return result
     if isinstance(value, bool):
         raise TypeError("a boolean is not a decimal")
@@ -50,10 +59,10 @@ def _datetime(value: Any, _: Any) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
     try:
+        # Go's nine fractional digits are read too (Python 3.11 keeps the first six).
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        # Go emits up to nine fractional digits; Python keeps six.
-        parsed = datetime.fromisoformat(_FRACTION.sub(r"\1", value))
+        raise ValueError(f"not an ISO 8601 time: {_shown(value)}") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
@@ -63,7 +72,10 @@ def _int(value: Any, _: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"not an integer: {_shown(value)}") from None
     raise TypeError(f"expected an integer, got {type(value).__name__}")
 
 
@@ -171,10 +183,19 @@ def _configure(converter: cattrs.Converter) -> cattrs.Converter:
     return converter
 
 
-FAST = _configure(cattrs.Converter(detailed_validation=False, omit_if_default=True))
-# The hot path: one compiled function per model class (see ``_compiled``).
-FAST.register_structure_hook_factory(compiles, lambda cls: compile_structure(cls, FAST))
-DETAILED = _configure(cattrs.Converter(detailed_validation=True, omit_if_default=True))
+def build() -> tuple[cattrs.Converter, cattrs.Converter]:
+    """The two converters, configured afresh: the fast one (structuring through the compiled
+    per-model functions of ``_compiled``) and the detailed one (stock cattrs with the same
+    hooks, for naming the bad field). ``FAST`` and ``DETAILED`` are built by it at import; the
+    mutation session builds them again before each test of its conversion group (see
+    docs/mutation.md)."""
+    fast = _configure(cattrs.Converter(detailed_validation=False, omit_if_default=True))
+    fast.register_structure_hook_factory(compiles, lambda cls: compile_structure(cls, fast))
+    detailed = _configure(cattrs.Converter(detailed_validation=True, omit_if_default=True))
+    return fast, detailed
+
+
+FAST, DETAILED = build()
 
 
 class StructureError(Exception):
@@ -196,10 +217,24 @@ def structure(data: Any, cls: type[T]) -> T:
     raise StructureError(f"{cls.__name__}: {fast_error}")
 
 
+def _describe(exc: BaseException, type_: type[Any] | None) -> str:
+    """What was wrong with one value: the hooks' own words (``expected a boolean, got str``,
+    ``not a decimal: 'abc'``), else cattrs' (``required field missing``)."""
+    if isinstance(exc, (TypeError, ValueError)) and exc.args and isinstance(exc.args[0], str):
+        return exc.args[0]
+    return format_exception(exc, type_)
+
+
+# At most this many problems are named in one message.
+_PROBLEMS_SHOWN = 5
+
+
 def _explain(exc: BaseException, cls: type[Any]) -> str:
+    """The message of a ``StructureError``: ``what was wrong @ Model.field[index]``, for up to
+    ``_PROBLEMS_SHOWN`` problems, ``; ``-separated."""
     if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
-        lines = cattrs.transform_error(exc, path=cls.__name__)
-        return "; ".join(lines[:5])
+        lines = cattrs.transform_error(exc, path=cls.__name__, format_exception=_describe)
+        return "; ".join(lines[:_PROBLEMS_SHOWN])
     if isinstance(exc, InvalidOperation):
         return f"{cls.__name__}: invalid decimal"
     return f"{cls.__name__}: {exc}"
