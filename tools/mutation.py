@@ -151,6 +151,8 @@ GROUPS: dict[str, Group] = {
             "tests/test_legacy_roundtrip.py",
             "tests/test_parse_fuzz.py",
             "tests/test_json_backends.py",
+            "tests/test_conversion_contracts.py",
+            "tests/test_errors.py",
             CONTRACTS,
         ),
         # The converters are built once per process: rebuilt before each test, so that a

@@ -1,0 +1,251 @@
+"""What the converter promises, stated one rule at a time (``kalshi_core.models._converter`` and
+its compiled fast path ``_compiled``).
+
+- A body that does not fit raises ``StructureError`` (``DecodeError`` at the client), whose
+  message says, for up to five problems, what was wrong with the value and where:
+  ``expected a boolean, got str @ Order.cancel_order_on_pause``.
+- Lists come only from JSON arrays and maps only from JSON objects; a ``null`` element or map
+  value stays ``None``; map keys are strings.
+- Decimal strings are interned: the same text gives the same ``Decimal`` object, in a table that
+  stops growing at 65,536 entries (a hostile stream of distinct prices cannot grow it forever).
+- Timestamps are aware: no zone means UTC; they are written back with ``Z`` for UTC and with
+  their own offset otherwise.
+
+Each test names the mutation it catches (``nox -s mutation -- conversion``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from kalshi_core import Response, builders, errors, models
+from kalshi_core.models import _compiled
+from kalshi_core.models._converter import DETAILED, FAST, StructureError, structure, unstructure
+
+WRONG_VALUES = [
+    ("order_id", 5, "expected a string, got int"),
+    ("order_id", ["a"], "expected a string, got list"),
+    ("cancel_order_on_pause", "true", "expected a boolean, got str"),
+    ("cancel_order_on_pause", 1, "expected a boolean, got int"),
+    ("yes_price", "56x", "not an integer: '56x'"),
+    ("yes_price", 56.5, "expected an integer, got float"),
+    ("yes_price", [56], "expected an integer, got list"),
+    ("yes_price_dollars", "abc", "not a decimal: 'abc'"),
+    ("yes_price_dollars", "NaN", "not a finite decimal: 'NaN'"),
+    ("yes_price_dollars", "-Infinity", "not a finite decimal: '-Infinity'"),
+    ("yes_price_dollars", True, "a boolean is not a decimal"),
+    ("yes_price_dollars", {"v": 1}, "expected a decimal string, got dict"),
+    ("created_time", "yesterday", "not an ISO 8601 time: 'yesterday'"),
+    ("created_time", 1700000000, "expected an ISO 8601 string, got int"),
+    ("status", 3, "expected a string for OrderStatus, got int"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "what"), WRONG_VALUES)
+def test_a_wrong_value_is_named_with_what_was_wrong(field: str, value: Any, what: str) -> None:
+    """Broken by: a hook's message replaced or naming ``NoneType``, the path prefix dropped,
+    cattrs' generic wording in place of the hook's."""
+    with pytest.raises(StructureError) as info:
+        structure({"order_id": "o-1", field: value}, models.Order)
+    assert str(info.value) == f"{what} @ Order.{field}"
+
+
+def test_a_long_wrong_value_is_shown_cut_short() -> None:
+    """Broken by: the whole hostile value echoed, or the ellipsis dropped."""
+    with pytest.raises(StructureError) as info:
+        structure({"yes_price_dollars": "9" * 30 + "x" * 10_000}, models.Order)
+    shown = "'" + "9" * 30 + "x" * 10 + "'..."
+    assert str(info.value) == f"not a decimal: {shown} @ Order.yes_price_dollars"
+
+
+def test_at_most_five_problems_are_named() -> None:
+    """Broken by: another cap, or no cap."""
+    body = dict.fromkeys(("order_id", "user_id", "client_order_id", "ticker", "type"), 7)
+    body |= {"order_group_id": 8, "yes_price": "x"}
+    with pytest.raises(StructureError) as info:
+        structure(body, models.Order)
+    problems = str(info.value).split("; ")
+    assert len(problems) == 5
+    assert all(re.fullmatch(r"[^@]+ @ Order\.\w+", p) for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"orders": "x"}, "expected a JSON array, got str @ GetOrdersResponse.orders"),
+        ({"orders": {"0": {}}}, "expected a JSON array, got dict @ GetOrdersResponse.orders"),
+        (
+            {"orders": [{}, 5]},
+            "expected a JSON object for Order, got int @ GetOrdersResponse.orders[1]",
+        ),
+        (
+            {"orders": [{"order_id": 1}]},
+            "expected a string, got int @ GetOrdersResponse.orders[0].order_id",
+        ),
+    ],
+)
+def test_lists_come_only_from_arrays_of_the_right_things(body: Any, message: str) -> None:
+    """Broken by: the list hook factory not registered (cattrs would take a string as a list
+    of characters), or a refusal without the path."""
+    with pytest.raises(StructureError) as info:
+        structure(body, models.GetOrdersResponse)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"filters_by_sports": ["x"]},
+            "expected a JSON object, got list @ GetFiltersBySportsResponse.filters_by_sports",
+        ),
+        (
+            {"filters_by_sports": {"nfl": "x"}},
+            "expected a JSON object for SportFilterDetails, got str"
+            " @ GetFiltersBySportsResponse.filters_by_sports['nfl']",
+        ),
+    ],
+)
+def test_maps_come_only_from_objects(body: Any, message: str) -> None:
+    """Broken by: the map hook factory not registered, or its type check inverted."""
+    with pytest.raises(StructureError) as info:
+        structure(body, models.GetFiltersBySportsResponse)
+    assert str(info.value) == message
+
+
+def test_a_top_level_body_of_the_wrong_kind_is_refused() -> None:
+    """Broken by: the model hook taking a string or a list as a model."""
+    for body, kind in (("x", "str"), ([], "list"), (None, "NoneType"), (5, "int")):
+        with pytest.raises(StructureError) as info:
+            structure(body, models.Order)
+        assert str(info.value) == f"Order: expected a JSON object for Order, got {kind}"
+
+
+def test_null_elements_and_values_stay_none_and_keys_stay_text() -> None:
+    """Broken by: a ``null`` element handed to the element's hook, a ``None`` check inverted,
+    or a key replaced."""
+    data = {
+        "filters_by_sports": {
+            "nfl": {"scopes": ["Games", None], "competitions": {"AFC": None}},
+            "nba": None,
+        }
+    }
+    for converter in (FAST, DETAILED):
+        parsed = converter.structure(data, models.GetFiltersBySportsResponse)
+        assert parsed.filters_by_sports is not None
+        assert list(parsed.filters_by_sports) == ["nfl", "nba"]
+        nfl = parsed.filters_by_sports["nfl"]
+        assert nfl.scopes == ["Games", None]
+        assert nfl.competitions == {"AFC": None}
+        assert parsed.filters_by_sports["nba"] is None
+    orders = structure({"orders": [None, {"order_id": "a"}]}, models.GetOrdersResponse).orders
+    assert orders is not None
+    assert orders[0] is None
+    assert orders[1] is not None
+    assert orders[1].order_id == "a"
+
+
+def test_nested_lists_and_maps_of_lists() -> None:
+    """Broken by: the element converter of a nested list or a map of lists lost."""
+    tags = structure(
+        {"tags_by_categories": {"Sports": ["NFL", "NBA"], "Empty": []}},
+        models.GetTagsForSeriesCategoriesResponse,
+    ).tags_by_categories
+    assert tags == {"Sports": ["NFL", "NBA"], "Empty": []}
+    with pytest.raises(StructureError, match=r"tags_by_categories\['Sports'\]\[1\]"):
+        structure(
+            {"tags_by_categories": {"Sports": ["NFL", 5]}},
+            models.GetTagsForSeriesCategoriesResponse,
+        )
+    candles = structure(
+        {"market_candlesticks": [[{"end_period_ts": 1}], []]}, models.GetEventCandlesticksResponse
+    ).market_candlesticks
+    assert candles is not None
+    assert [len(c) for c in candles] == [1, 0]
+    assert candles[0][0].end_period_ts == 1
+
+
+def test_the_same_decimal_text_gives_the_same_object() -> None:
+    """Broken by: the interning table not consulted, not filled, or filled only for a full
+    table. (Dump relies on it to tell an unchanged price in one identity check.)"""
+    first = structure({"yes_price_dollars": "0.4242"}, models.Order).yes_price_dollars
+    second = structure({"yes_price_dollars": "0.4242"}, models.Order).yes_price_dollars
+    assert first == Decimal("0.4242")
+    assert first is second
+    fills = structure({"fills": [{"price": 0.37}, {"price": 0.37}]}, models.GetFillsResponse).fills
+    assert fills is not None
+    assert fills[0] is not None
+    assert fills[1] is not None
+    assert fills[0].price == Decimal("0.37")
+    assert fills[0].price is fills[1].price
+
+
+def test_interning_does_not_confuse_kinds_or_signs() -> None:
+    """``1.0`` never answers for ``1`` or ``True``, and ``-0.0`` keeps its sign."""
+    prices = structure(
+        {"fills": [{"price": 1.0}, {"price": 1}, {"price": -0.0}, {"price": 0.0}]},
+        models.GetFillsResponse,
+    ).fills
+    assert prices is not None
+    got = [f.price for f in prices if f is not None]
+    assert [str(p) for p in got] == ["1.0", "1", "-0.0", "0.0"]
+    with pytest.raises(StructureError, match="a boolean is not a decimal"):
+        structure({"fills": [{"price": True}]}, models.GetFillsResponse)
+
+
+def test_the_interning_table_stops_growing() -> None:
+    """Broken by: the cap's comparison inverted or dropped: a stream of distinct prices would
+    grow the table without bound."""
+    table = _compiled._decimal_table(FAST.get_structure_hook(Decimal))
+    cap = _compiled._DECIMALS_MAX
+    start = len(table)
+    body = {"orders": [{"yes_price_dollars": f"0.{n:06d}"} for n in range(cap - start + 50)]}
+    parsed = structure(body, models.GetOrdersResponse).orders
+    assert parsed is not None
+    assert parsed[-1] is not None
+    assert parsed[-1].yes_price_dollars == Decimal(f"0.{cap - start + 49:06d}")
+    assert len(table) == cap
+
+
+def test_a_zoneless_time_is_utc_and_times_write_back_with_their_offset() -> None:
+    """Broken by: a zoneless time left naive, or every offset written as ``Z``."""
+    for converter in (FAST, DETAILED):
+        order = converter.structure(
+            {"created_time": "2026-03-14T15:09:26.123456789", "expiration_time": None},
+            models.Order,
+        )
+        assert order.created_time == datetime(2026, 3, 14, 15, 9, 26, 123456, tzinfo=UTC)
+    east = timezone(timedelta(hours=5, minutes=30))
+    order = models.Order(
+        created_time=datetime(2026, 3, 14, 15, 9, 26, tzinfo=east),
+        last_update_time=datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC),
+    )
+    data = unstructure(order)
+    assert data["created_time"] == "2026-03-14T15:09:26+05:30"
+    assert data["last_update_time"] == "2026-03-14T15:09:26Z"
+
+
+def test_unstructure_writes_decimals_as_text_and_enums_as_values() -> None:
+    """Broken by: the Decimal or enum unstructure hook lost."""
+    order = models.Order(
+        yes_price_dollars=Decimal("0.5600"), status=models.OrderStatus("resting"), yes_price=56
+    )
+    assert unstructure(order) == {
+        "yes_price_dollars": "0.5600",
+        "status": "resting",
+        "yes_price": 56,
+    }
+
+
+def test_the_client_reports_the_converter_s_words() -> None:
+    """The message a user sees on a malformed answer carries the field and the problem."""
+    body = {"order": {"order_id": "o", "yes_price_dollars": "1.2.3"}}
+    with pytest.raises(errors.DecodeError) as info:
+        builders.get_order(order_id="o").parse(Response(status=200, body=json.dumps(body).encode()))
+    assert "not a decimal: '1.2.3' @ GetOrderResponse.order.yes_price_dollars" in str(info.value)
