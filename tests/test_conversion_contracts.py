@@ -249,3 +249,35 @@ def test_the_client_reports_the_converter_s_words() -> None:
     with pytest.raises(errors.DecodeError) as info:
         builders.get_order(order_id="o").parse(Response(status=200, body=json.dumps(body).encode()))
     assert "not a decimal: '1.2.3' @ GetOrderResponse.order.yes_price_dollars" in str(info.value)
+
+
+def test_a_value_of_exactly_the_shown_length_has_no_ellipsis() -> None:
+    """Broken by: the ellipsis added at the boundary."""
+    forty = "z" * 40
+    with pytest.raises(StructureError) as info:
+        structure({"yes_price_dollars": forty}, models.Order)
+    assert str(info.value) == f"not a decimal: '{forty}' @ Order.yes_price_dollars"
+
+
+def test_an_integral_float_or_integer_text_is_an_integer() -> None:
+    """Older answers carry counts as ``56.0`` or ``"56"``; both are the integer 56. A fraction
+    is refused."""
+    for value in (56.0, "56", 56):
+        for converter in (FAST, DETAILED):
+            price = converter.structure({"yes_price": value}, models.Order).yes_price
+            assert price == 56
+            assert type(price) is int
+    with pytest.raises(StructureError, match=r"expected an integer, got float @ Order\.yes_price"):
+        structure({"yes_price": 56.5}, models.Order)
+
+
+def test_other_failures_keep_cattrs_words() -> None:
+    """A failure that is not a hook's own ``TypeError``/``ValueError`` with a message (a missing
+    required field, a bare ``ValueError()``) is worded by cattrs, for the field's type."""
+    from kalshi_core.models._converter import _describe
+
+    assert _describe(KeyError("ticker"), str) == "required field missing"
+    assert _describe(ValueError(), int) == "invalid value for type, expected int"
+    assert _describe(TypeError(), str) == "invalid value for type, expected str"
+    assert _describe(ArithmeticError("overflow"), int) == "unknown error (overflow)"
+    assert _describe(TypeError("expected a string, got int"), str) == "expected a string, got int"
