@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import attrs
+import cattrs
 import pytest
 
 from kalshi_core import Response, builders, errors, models
@@ -281,3 +283,153 @@ def test_other_failures_keep_cattrs_words() -> None:
     assert _describe(TypeError(), str) == "invalid value for type, expected str"
     assert _describe(ArithmeticError("overflow"), int) == "unknown error (overflow)"
     assert _describe(TypeError("expected a string, got int"), str) == "expected a string, got int"
+
+
+# The compiled function's own contract (``_compiled``): a value of the exact JSON type takes the
+# fast path, anything else goes to the converter's own hook for the field's type, called with
+# the value and that type. A spy converter (the same hooks, each call recorded) tells the two.
+
+
+@attrs.define
+class _Leaf:
+    n: int | None = None
+
+
+@attrs.define
+class _Every:
+    s: str | None = None
+    i: int | None = None
+    b: bool | None = None
+    d: Decimal | None = None
+    t: datetime | None = None
+    e: models.OrderStatus | None = None
+    leaf: _Leaf | None = None
+    ls: list[str] | None = None
+    li: list[int] | None = None
+    lb: list[bool] | None = None
+    ld: list[Decimal] | None = None
+    lt: list[datetime] | None = None
+    le: list[models.OrderStatus] | None = None
+    ll: list[_Leaf] | None = None
+    di: dict[str, int] | None = None
+    dl: dict[str, _Leaf] | None = None
+    tu: tuple[int, ...] | None = None
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[tuple[Any, Any]]]:
+    """A stand-in for a converter, as ``compile_structure`` uses one (``get_structure_hook``):
+    the converter's hooks, each call recorded. The process's decimal table is set aside for
+    the test, so that the one built here consults the spy."""
+    from kalshi_core.models._converter import _configure
+
+    calls: list[tuple[Any, Any]] = []
+    converter = _configure(cattrs.Converter(detailed_validation=False))
+    for cls in (_Every, _Leaf):  # compiled once per class: compile them for this spy
+        _compiled._compiled.pop(cls, None)
+    monkeypatch.setattr(_compiled, "_DECIMALS", None)
+
+    class Spy:
+        def get_structure_hook(self, t: Any) -> Any:
+            hook = converter.get_structure_hook(t)
+
+            def recorded(value: Any, type_: Any) -> Any:
+                calls.append((value, type_))
+                return hook(value, type_)
+
+            return recorded
+
+    return Spy(), calls
+
+
+def test_exact_values_take_the_fast_path_and_keep_their_meaning(
+    spy: tuple[Any, list[tuple[Any, Any]]],
+) -> None:
+    """Broken by: the fast check skipped or inverted, a container or model routed to the
+    wrong converter, a known enum value looked up wrongly, an aware time given UTC."""
+    from kalshi_core.models._compiled import compile_structure
+
+    converter, calls = spy
+    structure_every = compile_structure(_Every, converter)
+    plus5 = timezone(timedelta(hours=5))
+    got = structure_every(
+        {
+            "s": "x",
+            "i": 3,
+            "b": False,
+            "d": "0.25",
+            "t": "2026-03-14T15:09:26+05:00",
+            "e": "resting",
+            "leaf": {"n": 1},
+            "ls": ["a", None],
+            "li": [1, 2],
+            "lb": [True, False],
+            "ld": ["0.10", None],
+            "lt": ["2026-03-14T15:09:26+05:00", "2026-03-14T15:09:26"],
+            "le": ["canceled"],
+            "ll": [{"n": 2}, None],
+            "di": {"a": 1, "b": None},
+            "dl": {"k": {"n": 3}},
+        }
+    )
+    assert calls == []
+    assert got == _Every(
+        s="x",
+        i=3,
+        b=False,
+        d=Decimal("0.25"),
+        t=datetime(2026, 3, 14, 15, 9, 26, tzinfo=plus5),
+        e=models.OrderStatus("resting"),
+        leaf=_Leaf(n=1),
+        ls=["a", None],
+        li=[1, 2],
+        lb=[True, False],
+        ld=[Decimal("0.10"), None],
+        lt=[
+            datetime(2026, 3, 14, 15, 9, 26, tzinfo=plus5),
+            datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC),
+        ],
+        le=[models.OrderStatus("canceled")],
+        ll=[_Leaf(n=2), None],
+        di={"a": 1, "b": None},
+        dl={"k": _Leaf(n=3)},
+    )
+    assert got.lt is not None
+    assert got.lt[0].utcoffset() == timedelta(hours=5)
+
+
+def test_other_values_go_to_the_converter_s_hook_with_their_type(
+    spy: tuple[Any, list[tuple[Any, Any]]],
+) -> None:
+    """Broken by: the hook called without the value or the type, or not called at all."""
+    from kalshi_core.models._compiled import compile_structure
+
+    converter, calls = spy
+    structure_every = compile_structure(_Every, converter)
+    got = structure_every(
+        {"i": "7", "d": 0.5, "e": "brand_new", "li": [8.0], "ls": [], "tu": [1, 2]}
+    )
+    assert got.i == 7
+    assert got.d == Decimal("0.5")
+    assert got.e == "brand_new"
+    assert got.li == [8]
+    assert got.tu == (1, 2)
+    assert ("7", int) in calls
+    assert (0.5, Decimal) in calls
+    assert ("brand_new", models.OrderStatus) in calls
+    assert (8.0, int) in calls
+    assert ([1, 2], tuple[int, ...]) in calls
+    for field, value, type_ in (
+        ("b", "yes", bool),
+        ("s", 5, str),
+        ("t", 5, datetime),
+        ("lt", [5], datetime),
+        ("lb", [1], bool),
+        ("ld", [[]], Decimal),
+        ("d", True, Decimal),
+    ):
+        calls.clear()
+        with pytest.raises((TypeError, ValueError)):
+            structure_every({field: value})
+        shown = value[0] if isinstance(value, list) else value
+        assert calls == [(shown, type_)], field
