@@ -233,16 +233,23 @@ def test_a_zoneless_time_is_utc_and_times_write_back_with_their_offset() -> None
     assert data["last_update_time"] == "2026-03-14T15:09:26Z"
 
 
-def test_unstructure_writes_decimals_as_text_and_enums_as_values() -> None:
-    """Broken by: the Decimal or enum unstructure hook lost."""
+def test_unstructure_writes_decimals_as_text_and_enums_as_plain_strings() -> None:
+    """Broken by: the Decimal or enum unstructure hook lost (an enum would stay a member: a
+    ``str`` subclass that is not JSON-ready data for every encoder)."""
     order = models.Order(
-        yes_price_dollars=Decimal("0.5600"), status=models.OrderStatus("resting"), yes_price=56
+        yes_price_dollars=Decimal("0.5600"),
+        status=models.OrderStatus("resting"),
+        side=models.YesNo("brand_new_side"),
+        yes_price=56,
     )
-    assert unstructure(order) == {
+    data = unstructure(order)
+    assert data == {
         "yes_price_dollars": "0.5600",
         "status": "resting",
+        "side": "brand_new_side",
         "yes_price": 56,
     }
+    assert [type(data[k]) for k in ("yes_price_dollars", "status", "side")] == [str, str, str]
 
 
 def test_the_client_reports_the_converter_s_words() -> None:
@@ -433,3 +440,184 @@ def test_other_values_go_to_the_converter_s_hook_with_their_type(
             structure_every({field: value})
         shown = value[0] if isinstance(value, list) else value
         assert calls == [(shown, type_)], field
+
+
+def test_a_model_built_by_hand_with_plain_text_for_an_enum_keeps_the_text() -> None:
+    assert unstructure(models.Order(side="yes"))["side"] == "yes"  # type: ignore[arg-type]
+
+
+# Classes the compiled path must treat with care: it fills a fresh instance's slots itself only
+# for a class whose ``__init__`` would just store its arguments (``_compiled._plain``).
+
+
+def _positive(_: Any, __: Any, value: int | None) -> None:
+    if value is not None and value <= 0:
+        raise ValueError("must be positive")
+
+
+@attrs.define
+class _Validated:
+    n: int | None = attrs.field(default=None, validator=_positive)
+
+
+@attrs.define
+class _Converted:
+    n: int | None = attrs.field(default=None, converter=lambda v: None if v is None else v * 10)
+
+
+@attrs.frozen
+class _Frozen:
+    n: int | None = None
+
+
+@attrs.define
+class _PostInit:
+    n: int | None = None
+    seen: list[int] = attrs.field(factory=list, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.seen.append(1)
+
+
+@attrs.define
+class _PreInit:
+    n: int | None = None
+
+    def __attrs_pre_init__(self) -> None:
+        _PRE_INITS.append(type(self).__name__)
+
+
+@attrs.define
+class _OnSetattr:
+    n: int | None = attrs.field(default=None, on_setattr=attrs.setters.validate)
+
+
+_PRE_INITS: list[str] = []
+
+
+@attrs.define(slots=True, kw_only=True, frozen=True)
+class _FrozenModel(models.Order.__mro__[1]):  # type: ignore[misc]  # ``Model``, the base
+    order_id: str | None = None
+    count: int | None = None
+
+
+def test_classes_with_init_logic_are_built_through_init() -> None:
+    """Broken by: ``_plain`` answering yes for a class with a validator, a converter, an
+    ``on_setattr`` hook, pre/post-init or a frozen ``__setattr__`` (the compiled function would
+    then skip that logic), or the ``__init__`` call written wrongly."""
+    with pytest.raises(ValueError, match="must be positive"):
+        FAST.structure({"n": -1}, _Validated)
+    assert FAST.structure({"n": 2}, _Validated) == _Validated(n=2)
+    assert FAST.structure({"n": 2}, _Converted).n == 20
+    frozen = FAST.structure({"n": 3}, _Frozen)
+    assert frozen == _Frozen(n=3)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        frozen.n = 4  # type: ignore[misc]
+    post = FAST.structure({"n": 4}, _PostInit)
+    assert (post.n, post.seen) == (4, [1])
+    _PRE_INITS.clear()
+    assert FAST.structure({"n": 5}, _PreInit).n == 5
+    assert _PRE_INITS == ["_PreInit"]
+    assert FAST.structure({"n": 6}, _OnSetattr).n == 6
+    assert not _compiled._plain(_OnSetattr)
+    plain = [_compiled._plain(c) for c in (_Validated, _Converted, _Frozen, _PostInit, _PreInit)]
+    assert plain == [False] * 5
+    assert _compiled._plain(_Leaf)
+    assert _compiled._plain(models.Order)
+
+
+def test_a_frozen_model_keeps_the_object_it_came_from() -> None:
+    """Broken by: the received object not kept on a model built through ``__init__`` (its
+    unknown keys would be lost from ``extra_fields`` and ``to_dict``)."""
+    parsed = FAST.structure({"order_id": "o", "count": 2, "new_key": [1]}, _FrozenModel)
+    assert (parsed.order_id, parsed.count) == ("o", 2)
+    assert parsed.extra_fields == {"new_key": [1]}
+    assert parsed.to_dict() == {"order_id": "o", "count": 2, "new_key": [1]}
+
+
+@attrs.define
+class _WithDefault(models.Order.__mro__[1]):  # type: ignore[misc]
+    n: int = 5
+    label: str | None = None
+
+
+def test_a_class_with_a_default_other_than_none_is_left_to_cattrs() -> None:
+    """Broken by: ``compiles`` taking such a class (its default would become ``None``), or
+    cattrs' path not keeping the received object on a model."""
+    assert not _compiled.compiles(_WithDefault)
+    for converter in (FAST, DETAILED):
+        parsed = converter.structure({"label": "x", "extra": True}, _WithDefault)
+        assert (parsed.n, parsed.label) == (5, "x")
+        assert parsed.extra_fields == {"extra": True}
+
+
+@attrs.define
+class _Node:
+    name: str | None = None
+    children: list[_Node] | None = None
+    parent: _Node | None = None
+
+
+def test_recursive_models_compile_once_and_terminate() -> None:
+    """Broken by: the cache not consulted or not filled (a recursive model would compile
+    forever, every call would compile again)."""
+    from kalshi_core.models._compiled import compile_structure
+
+    function = compile_structure(_Node, FAST)
+    assert compile_structure(_Node, FAST) is function
+    tree = function({"name": "a", "children": [{"name": "b", "children": []}], "parent": None})
+    assert tree == _Node(name="a", children=[_Node(name="b", children=[])])
+
+
+@attrs.define
+class _Bare:
+    n: int = None  # type: ignore[assignment]  # a hint without ``| None``, defaulting to None
+    when: datetime = None  # type: ignore[assignment]
+
+
+def test_a_field_hinted_without_none_is_still_structured_by_its_type() -> None:
+    """Broken by: the hint of a field that is not ``X | None`` dropped."""
+    parsed = FAST.structure({"n": "4", "when": "2026-01-02T03:04:05"}, _Bare)
+    assert parsed.n == 4
+    assert parsed.when == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with pytest.raises(TypeError):
+        FAST.structure({"n": []}, _Bare)
+
+
+@attrs.define
+class _Either:
+    x: int | str = None  # type: ignore[assignment]  # a union that is not ``X | None``
+
+
+@attrs.define
+class _EitherOrNone:
+    x: int | str | None = None
+
+
+def test_a_union_is_not_read_as_its_first_member_and_a_failed_compile_leaves_no_trace() -> None:
+    """Only ``X | None`` is an optional ``X``; any other union goes to the converter, which
+    has no hook for it. The refusal repeats: no half-built function is left in the cache."""
+    from kalshi_core.models._compiled import compile_structure
+
+    for cls in (_Either, _EitherOrNone):
+        for _ in range(2):
+            with pytest.raises(cattrs.errors.StructureHandlerNotFoundError):
+                compile_structure(cls, FAST)
+        assert cls not in _compiled._compiled
+
+
+def test_a_list_of_its_own_kind_is_read_at_every_depth() -> None:
+    from kalshi_core.models._compiled import compile_structure
+
+    function = compile_structure(_Node, FAST)
+    assert _compiled._compiled[_Node] is function
+    deep: dict[str, Any] = {"name": "leaf"}
+    for level in range(5):
+        deep = {"name": f"n{level}", "children": [deep], "parent": {"name": "p"}}
+    node = function(deep)
+    for level in reversed(range(5)):
+        assert node.name == f"n{level}"
+        assert node.parent == _Node(name="p")
+        assert node.children is not None
+        node = node.children[0]
+    assert node == _Node(name="leaf")

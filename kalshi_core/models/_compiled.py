@@ -227,11 +227,39 @@ def compile_structure(cls: type, converter: Any) -> Callable[..., Any]:
     """The structuring function for the attrs model ``cls`` (built once, then cached).
 
     The function takes the decoded JSON object (and an ignored type argument, as a cattrs hook
-    does) and returns the instance; extra keys are ignored.
+    does) and returns the instance; extra keys are ignored. A model may refer to itself,
+    directly (``parent: Node | None``) or through a list or a map (``children: list[Node]``).
     """
     cached = _compiled.get(cls)
     if cached is not None:
         return cached
+    # While ``cls`` is compiled, a reference back to it from a list or a map gets this
+    # stand-in, which calls the finished function.
+    finished: list[Callable[..., Any]] = []
+
+    def pending(o: Any, _: Any = None) -> Any:
+        return finished[0](o)
+
+    _compiled[cls] = pending
+    try:
+        function, namespace, deferred = _build_structure(cls, converter)
+    except BaseException:
+        del _compiled[cls]
+        raise
+    finished.append(function)
+    _compiled[cls] = function
+    # Model fields are compiled after this one is cached: a direct reference back to ``cls``
+    # gets the function itself.
+    for index, inner in deferred:
+        namespace[f"_f{index}"] = compile_structure(inner, converter)
+    return function
+
+
+def _build_structure(
+    cls: type, converter: Any
+) -> tuple[Callable[..., Any], dict[str, Any], list[tuple[int, Any]]]:
+    """The compiled function of ``cls``, its namespace, and its model fields (index, class),
+    whose functions the namespace still lacks."""
     hints = typing.get_type_hints(cls)
     fields = attrs.fields(cls)
     namespace: dict[str, Any] = {
@@ -302,8 +330,4 @@ def compile_structure(cls: type, converter: Any) -> Callable[..., Any]:
     code = compile(source, f"<kalshi structure {cls.__qualname__}>", "exec")
     exec(code, namespace)
     function: Callable[..., Any] = namespace["structure"]
-    _compiled[cls] = function
-    # Nested models are compiled after this one is cached, so recursive models terminate.
-    for index, inner in deferred:
-        namespace[f"_f{index}"] = compile_structure(inner, converter)
-    return function
+    return function, namespace, deferred

@@ -98,6 +98,11 @@ def _enum(value: Any, cls: type[TolerantEnum]) -> TolerantEnum:
     return cls(value)
 
 
+def _enum_value(member: Any) -> Any:
+    """An enum member's value; a field holding plain text (a model built by hand) keeps it."""
+    return member.value if isinstance(member, TolerantEnum) else member
+
+
 def _format_datetime(value: datetime) -> str:
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -177,9 +182,9 @@ def _configure(converter: cattrs.Converter) -> cattrs.Converter:
     converter.register_structure_hook(TolerantEnum, _enum)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_unstructure_hook(datetime, _format_datetime)
-    converter.register_unstructure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, TolerantEnum), lambda e: e.value
-    )
+    # By class, so that it wins over cattrs' ``str`` passthrough (these enums are ``str``
+    # subclasses): unstructured data holds plain strings, not enum members.
+    converter.register_unstructure_hook(TolerantEnum, _enum_value)
     return converter
 
 
