@@ -1,4 +1,5 @@
-"""The fake exchange's engine, called directly: market and exchange pauses, close and settlement, order groups, listeners and events.
+"""The fake exchange's engine, called directly: market and exchange pauses, close and
+settlement, order groups, listeners and events.
 
 Each test states a rule of the exchange (from the spec and the seeds) and fails when the
 engine breaks it; ``nox -s mutation -- engine`` measures how many bug-like changes they catch.
@@ -111,7 +112,8 @@ def test_book_order_and_position_events_carry_the_change_and_its_time(
     assert all(e.ticker == A for e in log.of(BookChanged))
     orders = [(e.order, e.ts) for e in log.of(OrderChanged)]
     assert orders[0] == (maker, 10.0)
-    assert (taker, 20.0) in orders and (maker, 20.0) in orders
+    assert (taker, 20.0) in orders
+    assert (maker, 20.0) in orders
     positions = {(e.position.user_id, e.ts) for e in log.of(PositionChanged)}
     assert positions == {("alice", 20.0), ("bob", 20.0)}
 
@@ -337,7 +339,9 @@ def test_settling_yes_pays_each_yes_a_dollar_and_cancels_resting_orders(
     assert (alice.payout, alice.settlement_fee, alice.fees, alice.settled) == (3, 0, 0, 100.0)
     assert (bob.yes_count, bob.no_count, bob.no_cost, bob.payout) == (0, 3, D("1.80"), 0)
     assert (alice.subaccount, bob.subaccount) == (0, 0)
-    assert last < alice.sequence and last < bob.sequence and alice.sequence != bob.sequence
+    assert last < alice.sequence
+    assert last < bob.sequence
+    assert alice.sequence != bob.sequence
     positions = ex.engine.positions
     held = positions[("alice", 0, A)]
     assert (held.yes_count, held.no_count, held.yes_cost, held.updated) == (0, 0, 0, 100.0)
@@ -514,7 +518,8 @@ def test_orders_join_only_their_own_live_group(ex: FakeExchange) -> None:
     member = bid(ex, "alice", "0.40", 1, 10.0, order_group_id=group.group_id)
     assert group.order_ids == [member.order_id]
     plain = bid(ex, "alice", "0.40", 1, 11.0)
-    assert group.order_ids == [member.order_id] and plain.order_group_id is None
+    assert group.order_ids == [member.order_id]
+    assert plain.order_group_id is None
     cases = [
         ("alice", 0, "missing", "order group not found"),
         ("bob", 0, group.group_id, "order group not found"),
@@ -548,7 +553,8 @@ def test_the_limit_counts_both_sides_matched_in_the_last_15_seconds(
     assert engine.group_volume(buyers, 25.0) == 2
     assert not buyers.triggered
     ask(ex, "carol", "0.40", 3, 25.0)  # 2 + 3 = 5 reaches the limit
-    assert buyers.triggered and not sellers.triggered
+    assert buyers.triggered
+    assert not sellers.triggered
     assert (resting.status, resting.filled, resting.canceled, resting.updated) == (
         "canceled",
         7,
