@@ -326,6 +326,7 @@ def test_settling_yes_pays_each_yes_a_dollar_and_cancels_resting_orders(
     # alice paid 1.20 for 3 YES and gets 3.00; bob paid 1.80 for 3 NO and gets nothing.
     assert ex.balance("alice") == D("100") - D("1.20") + D("3")
     assert ex.balance("bob") == D("100") - D("1.80") - D("0.60")  # and his B order's 0.60
+    assert ex.users["bob"].accounts[0].updated == 100.0  # settled, though he received nothing
     records = {s.user_id: s for s in ex.engine.settlements}
     assert set(records) == {"alice", "bob"}  # carol's B position is not settled
     alice, bob = records["alice"], records["bob"]
@@ -422,6 +423,22 @@ def test_flat_positions_get_no_settlement(ex: FakeExchange) -> None:
     ex.settle(A, "yes", now=100.0)
     assert sorted(s.user_id for s in ex.engine.settlements) == ["alice", "bob"]
     assert flat.updated == 4.0
+    ex.check_ledger()
+
+
+def test_a_settlement_fee_adds_to_the_trading_fees_the_position_paid(ex: FakeExchange) -> None:
+    c = "LIFE-26JAN01-C"
+    ex.add_market(c, taker_fee_rate="0.07", maker_fee_rate="0", now=0.0)
+    ask(ex, "bob", "0.50", 10, 1.0, ticker=c)
+    bid(ex, "alice", "0.50", 10, 2.0, ticker=c)
+    # The taker's fee: 0.07 x 10 x 0.50 x 0.50 = 0.175, and 0.005 to floor -5.175 to the cent.
+    assert ex.engine.positions[("alice", 0, c)].fees_paid == D("0.18")
+    ex.settle(c, "scalar", value="0.3333", now=100.0)
+    # 10 x 0.3333 = 3.333: 3.33 paid, 0.003 kept as a settlement fee.
+    alice = next(s for s in ex.engine.settlements if s.user_id == "alice")
+    assert (alice.payout, alice.settlement_fee, alice.fees) == (D("3.33"), D("0.003"), D("0.183"))
+    assert ex.engine.positions[("alice", 0, c)].fees_paid == D("0.183")
+    assert ex.balance("alice") == D("100") - D("5.18") + D("3.33")
     ex.check_ledger()
 
 
@@ -574,8 +591,10 @@ def test_triggering_cancels_the_groups_resting_orders(ex: FakeExchange, log: Eve
     ask(ex, "bob", "0.45", 1, 3.0)  # fills `done`, the best bid, completely
     assert (done.status, resting.filled) == ("executed", 0)
     outside = bid(ex, "alice", "0.20", 2, 4.0)
+    last = bid(ex, "alice", "0.10", 1, 5.0, order_group_id=group.group_id)
     engine.trigger_group(group, 30.0)
     assert group.triggered
+    assert (last.status, last.canceled, last.updated) == ("canceled", 1, 30.0)
     assert (resting.status, resting.canceled, resting.updated) == ("canceled", 4, 30.0)
     assert (done.status, done.canceled, done.updated) == ("executed", 0, 3.0)
     assert outside.status == "resting"
