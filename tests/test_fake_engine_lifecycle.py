@@ -92,6 +92,22 @@ def test_a_listener_hears_each_flush_until_it_stops_listening() -> None:
     assert second.events == [Flushed(2.0), Flushed(3.0)]
 
 
+def test_a_new_engine_is_empty_open_and_keeps_cents() -> None:
+    engine = Engine()
+    stores = (
+        engine.users, engine.markets, engine.events, engine.series_info, engine.books,
+        engine.orders, engine.fills, engine.positions, engine.settlements, engine.groups,
+        engine.movements, engine.subaccount_transfers, engine.intra_transfers, engine.trades,
+        engine.series, engine.event_fees,
+    )  # fmt: skip
+    assert all(isinstance(store, (dict, list)) and len(store) == 0 for store in stores)
+    assert (engine.trading_paused, engine.exchange_paused) == (False, False)
+    assert type(engine.trading_paused) is type(engine.exchange_paused) is bool
+    assert engine.balance_precision == D("0.01")
+    assert engine.fees_collected == 0
+    assert engine.ledger().balanced
+
+
 def test_sequence_numbers_increase_strictly() -> None:
     engine = Engine()
     numbers = [engine.seq() for _ in range(5)]
@@ -263,8 +279,9 @@ def test_closing_early_moves_the_close_time_and_cancels_resting_orders(
     with pytest.raises(FakeError) as info:
         engine.cancellable(A)
     assert refused(info) == (409, "market_closed", "market closed", A)
-    # Closing again changes nothing.
+    # Closing again changes nothing, not even with an earlier time: the close time is final.
     engine.close(A, 200.0)
+    engine.close(A, 50.0)
     assert (market.status, market.close_time) == ("closed", 100.0)
     assert market_events(log) == [(A, "close_date_updated", 100.0)]
     ex.check_ledger()
@@ -412,6 +429,9 @@ def test_without_netting_both_sides_are_paid(ex: FakeExchange) -> None:
 
 
 def test_flat_positions_get_no_settlement(ex: FakeExchange) -> None:
+    # Positions in another market come first: settling A passes over them.
+    bid(ex, "carol", "0.50", 1, 0.0, ticker=B)
+    ask(ex, "bob", "0.50", 1, 0.5, ticker=B)
     # carol buys and sells back: her position in A is flat when it settles. It was made before
     # alice's, so a settlement loop that stopped at it would skip alice.
     bid(ex, "carol", "0.50", 1, 1.0)
@@ -423,6 +443,20 @@ def test_flat_positions_get_no_settlement(ex: FakeExchange) -> None:
     ex.settle(A, "yes", now=100.0)
     assert sorted(s.user_id for s in ex.engine.settlements) == ["alice", "bob"]
     assert flat.updated == 4.0
+    assert ex.engine.positions[("carol", 0, B)].yes_count == 1
+    ex.check_ledger()
+
+
+def test_realized_pnl_adds_the_settlement_to_earlier_redemptions(ex: FakeExchange) -> None:
+    bid(ex, "alice", "0.40", 3, 1.0)
+    ask(ex, "bob", "0.40", 3, 2.0)  # alice: 3 YES at 0.40
+    ask(ex, "alice", "0.30", 1, 3.0)
+    bid(ex, "carol", "0.30", 1, 4.0)  # alice buys 1 NO at 0.70: the pair is redeemed for $1
+    held = ex.engine.positions[("alice", 0, A)]
+    assert (held.yes_count, held.no_count, held.realized_pnl) == (2, 0, D("-0.10"))
+    ex.settle(A, "yes", now=100.0)
+    assert held.realized_pnl == D("-0.10") + D("2") - D("0.80")
+    assert ex.balance("alice") == D("100") - D("1.20") - D("0.70") + D("1") + D("2")
     ex.check_ledger()
 
 
@@ -609,6 +643,10 @@ def test_triggering_cancels_the_groups_resting_orders(ex: FakeExchange, log: Eve
 def test_reset_clears_the_window_and_lets_orders_in(ex: FakeExchange, log: EventLog) -> None:
     engine = ex.engine
     group = engine.create_group("alice", 0, D(2), 0.0)
+    # Before any order operation the engine's clock is at its start, 0.
+    engine.reset_group(group)
+    assert group_events(log)[-1] == (group.group_id, "reset", 0.0)
+    del log.events[:]
     bid(ex, "alice", "0.40", 5, 1.0, order_group_id=group.group_id)
     ask(ex, "bob", "0.40", 2, 2.0)
     assert group.triggered
