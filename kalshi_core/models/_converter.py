@@ -240,8 +240,6 @@ def _explain(exc: BaseException, cls: type[Any]) -> str:
     if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
         lines = cattrs.transform_error(exc, path=cls.__name__, format_exception=_describe)
         return "; ".join(lines[:_PROBLEMS_SHOWN])
-    if isinstance(exc, InvalidOperation):
-        return f"{cls.__name__}: invalid decimal"
     return f"{cls.__name__}: {exc}"
 
 
