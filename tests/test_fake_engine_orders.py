@@ -307,6 +307,81 @@ def test_a_maker_that_cannot_pay_its_fee_is_canceled_and_matching_goes_on(
     ex.check_ledger()
 
 
+def test_a_maker_with_exactly_its_fee_left_trades(ex: FakeExchange) -> None:
+    ex.add_market("FEES-26DEC01-T1", taker_fee_rate="0.07", maker_fee_rate="0.07")
+    maker_id, taker_id = _user(ex, "maker", "1.04"), _user(ex, "taker")
+    # 2 NO at 0.50 = 1.00 and a fee ceiling of 0.035 -> 0.04: all the maker has.
+    maker = ex.place_order(maker_id, "FEES-26DEC01-T1", "ask", "0.50", 2)
+    assert _cash(ex, maker_id) == D("0.04")
+    ex.place_order(taker_id, "FEES-26DEC01-T1", "bid", "0.50", 2)
+    assert (maker.filled, maker.maker_fees) == (2, D("0.04"))
+    assert _cash(ex, maker_id) == 0
+    ex.check_ledger()
+
+
+@pytest.mark.parametrize(("deposit", "filled"), [("2.07", 3), ("2.08", 4)])
+def test_a_taker_that_cannot_pay_the_next_fee_stops_matching(
+    ex: FakeExchange, deposit: str, filled: int
+) -> None:
+    maker_id = _user(ex, "maker")
+    makers = [ex.place_order(maker_id, TICKER, "ask", "0.50", 1) for _ in range(4)]
+    # 4 YES at 0.50: $2.00 and a fee ceiling of 0.07 * 4 * 0.25 = 0.07. Each one-contract fill
+    # costs 0.50 + 0.0175, floored to 0.52: a fee of 0.02 per fill, 0.08 in all.
+    taker_id = _user(ex, "taker", deposit)
+    taker = _order(taker_id, "bid", "0.50", 4)
+    execution = ex.engine.place(taker, LATER)
+    assert (execution.filled, taker.filled, taker.remaining) == (filled, filled, 4 - filled)
+    assert [m.filled for m in makers] == [1] * filled + [0] * (4 - filled)
+    assert _cash(ex, taker_id) == D(deposit) - D("2.00") - D("0.02") * filled
+    assert taker.status == ("resting" if filled < 4 else "executed")
+    ex.check_ledger()
+
+
+def test_matching_skips_makers_their_group_canceled(ex: FakeExchange) -> None:
+    maker_id, taker_id = _user(ex, "maker"), _user(ex, "taker")
+    group = ex.engine.create_group(maker_id, 0, D(2), NOW)
+    first = ex.place_order(maker_id, TICKER, "ask", "0.40", 2, order_group_id=group.group_id)
+    second = ex.place_order(maker_id, TICKER, "ask", "0.41", 2, order_group_id=group.group_id)
+    other = ex.place_order(_user(ex, "other"), TICKER, "ask", "0.42", 2)
+    taker = ex.place_order(taker_id, TICKER, "bid", "0.45", 4)
+    assert group.triggered
+    assert (first.filled, second.filled, second.canceled, other.filled) == (2, 0, 2, 2)
+    assert [(f.price, f.count) for f in ex.engine.fills if f.is_taker] == [
+        (D("0.40"), 2),
+        (D("0.42"), 2),
+    ]
+    assert taker.status == "executed"
+    ex.check_ledger()
+
+
+def test_a_taker_whose_group_triggers_stops_matching(ex: FakeExchange) -> None:
+    maker_id, taker_id = _user(ex, "maker"), _user(ex, "taker")
+    group = ex.engine.create_group(taker_id, 0, D(2), NOW)
+    ex.place_order(maker_id, TICKER, "ask", "0.40", 2)
+    later = ex.place_order(maker_id, TICKER, "ask", "0.41", 2)
+    taker = ex.place_order(taker_id, TICKER, "bid", "0.45", 4, order_group_id=group.group_id)
+    assert group.triggered
+    assert group.order_ids == [taker.order_id]
+    assert (taker.filled, taker.canceled, taker.status, later.filled) == (2, 2, "canceled", 0)
+    ex.check_ledger()
+
+
+def test_a_fill_that_completes_a_pair_redeems_it(ex: FakeExchange) -> None:
+    me, other = _user(ex, "me"), _user(ex, "other")
+    ex.place_order(other, TICKER, "bid", "0.60", 10)
+    ex.place_order(me, TICKER, "ask", "0.60", 10)  # me: 10 NO at 0.40
+    assert _cash(ex, me) == D("100") - D("4.00") - D("0.17")  # fee 0.168 -> 0.17
+    ex.place_order(other, TICKER, "ask", "0.55", 4)
+    ex.place_order(me, TICKER, "bid", "0.55", 4, now=LATER)  # 4 YES at 0.55: 4 pairs -> $4
+    position = ex.engine.positions[(me, 0, TICKER)]
+    assert (position.yes_count, position.no_count, position.signed) == (0, 6, -6)
+    # fee 0.07 * 4 * 0.55 * 0.45 = 0.0693 -> 0.0693; -(2.20 + 0.0693) floors to -2.27.
+    assert _cash(ex, me) == D("95.83") - D("2.27") + 4
+    assert position.realized_pnl == 4 - D("2.20") - D("1.60")
+    assert ex.engine.users[me].accounts[0].updated == LATER
+    ex.check_ledger()
+
+
 def test_self_trade_prevention_taker_at_cross_cancels_the_taker(ex: FakeExchange) -> None:
     me, other = _user(ex, "me"), _user(ex, "other")
     first = ex.place_order(other, TICKER, "ask", "0.40", 2)
@@ -625,7 +700,7 @@ def test_decrease_to_zero_cancels_and_counts_as_a_decrease(ex: FakeExchange) -> 
     ex.engine.decrease(order, D(6), LATER)
     assert ex.engine.decrease(order, D(0), LATER) == 6
     assert (order.status, order.closed, order.on_book) == ("canceled", "canceled", False)
-    assert (order.canceled, order.decrease_count) == (10, 10)
+    assert (order.canceled, order.decrease_count, order.updated) == (10, 10, LATER)
     assert ex.engine.books[TICKER].depth("bid") == []
     assert _cash(ex, me) == 100
     ex.check_ledger()
