@@ -188,6 +188,7 @@ def test_immediate_or_cancel_cancels_what_it_cannot_fill(ex: FakeExchange) -> No
         taker_id, TICKER, "bid", "0.45", 15, time_in_force="immediate_or_cancel", now=LATER
     )
     assert (taker.filled, taker.canceled, taker.status, taker.on_book) == (10, 5, "canceled", False)
+    assert taker.updated == LATER
     assert _cash(ex, taker_id) == D("95.83")
     assert ex.engine.books[TICKER].depth("bid") == []
     ex.check_ledger()
@@ -227,6 +228,18 @@ def test_fill_or_kill_refuses_when_the_book_is_short_and_changes_nothing(ex: Fak
     ex.check_ledger()
 
 
+def test_fill_or_kill_takes_its_last_contract_from_the_next_maker(ex: FakeExchange) -> None:
+    a, b, taker_id = _user(ex, "a"), _user(ex, "b"), _user(ex, "taker")
+    ex.place_order(a, TICKER, "ask", "0.40", 4)
+    ex.place_order(b, TICKER, "ask", "0.41", 1)
+    fok = _order(taker_id, "bid", "0.45", 5, time_in_force="fill_or_kill")
+    execution = ex.engine.place(fok, LATER)
+    assert execution.order is fok
+    assert [(f.price, f.count) for f in execution.fills] == [(D("0.40"), 4), (D("0.41"), 1)]
+    assert (fok.status, fok.taker_fill_count) == ("executed", 5)
+    ex.check_ledger()
+
+
 def test_max_cost_fills_or_kills_within_the_total_cost(ex: FakeExchange) -> None:
     maker_id, taker_id = _user(ex, "maker"), _user(ex, "taker")
     ex.place_order(maker_id, TICKER, "ask", "0.40", 5)
@@ -263,6 +276,15 @@ def test_an_ask_crosses_the_highest_bids_first(ex: FakeExchange) -> None:
     assert fee == D("0.062475")  # 0.047775 then 0.0147: 0.0478 + 0.0147 rounded per fill
     # Per fill: -(1.95 + 0.0478) floors to -2.00 (fee 0.05), -(0.70 + 0.0147) to -0.72 (0.02).
     assert [f.fee for f in ex.engine.fills if f.is_taker] == [D("0.05"), D("0.02")]
+    assert (taker.taker_fill_count, taker.taker_fees) == (4, D("0.07"))
+    position = ex.engine.positions[(taker_id, 0, TICKER)]
+    assert (position.no_count, position.total_traded) == (4, D("2.65"))
+    assert (position.shares_traded, position.fees_paid) == (4, D("0.07"))
+    market = ex.engine.markets[TICKER]
+    assert (market.volume, market.last_price, market.last_size) == (4, D("0.30"), 1)
+    ids = [t.trade_id for t in ex.engine.trades]
+    assert len(set(ids)) == 2
+    assert all(len(i) == 36 and i.count("-") == 4 for i in ids)  # uuids
     assert _cash(ex, taker_id) == D("100") - D("2.65") - D("0.07")
     ex.check_ledger()
 
@@ -277,6 +299,12 @@ def test_maker_fees_follow_the_markets_own_rates(ex: FakeExchange) -> None:
     assert (maker.maker_fees, maker.fee_accumulator) == (D("0.13"), D("0.005"))
     assert _cash(ex, maker_id) == D("100") - D("5.00") - D("0.13")
     assert _cash(ex, taker_id) == D("100") - D("5.00") - D("0.25")
+    # A second maker fill: 0.05 * 4 * 0.25 = 0.05, nothing to floor.
+    second = ex.place_order(maker_id, "FEES-26DEC01-T1", "ask", "0.50", 8)
+    ex.place_order(taker_id, "FEES-26DEC01-T1", "bid", "0.50", 4)
+    ex.place_order(taker_id, "FEES-26DEC01-T1", "bid", "0.50", 4)
+    assert (second.maker_fill_count, second.maker_fill_cost) == (8, D("4.00"))
+    assert second.maker_fees == D("0.10")
     ex.check_ledger()
 
 
@@ -304,6 +332,15 @@ def test_a_maker_that_cannot_pay_its_fee_is_canceled_and_matching_goes_on(
     assert _cash(ex, broke) == D("1.00")  # its collateral came back
     assert (good.filled, taker.filled) == (2, 2)
     assert [f.order_id for f in ex.engine.fills] == [taker.order_id, good.order_id]
+    ex.check_ledger()
+
+
+def test_a_maker_without_cash_trades_when_makers_pay_no_fee(ex: FakeExchange) -> None:
+    maker_id, taker_id = _user(ex, "maker", 5), _user(ex, "taker")
+    maker = ex.place_order(maker_id, TICKER, "ask", "0.50", 2)
+    ex.engine.withdraw(maker_id, _cash(ex, maker_id), NOW)
+    ex.place_order(taker_id, TICKER, "bid", "0.50", 2)
+    assert (maker.filled, maker.maker_fees, _cash(ex, maker_id)) == (2, 0, 0)
     ex.check_ledger()
 
 
@@ -337,18 +374,35 @@ def test_a_taker_that_cannot_pay_the_next_fee_stops_matching(
     ex.check_ledger()
 
 
+def test_the_price_improvement_counts_toward_the_takers_fee(ex: FakeExchange) -> None:
+    maker_id = _user(ex, "maker")
+    ex.place_order(maker_id, TICKER, "ask", "0.80", 10)
+    # 10 at 0.90: $9.00 and a fee ceiling of 0.07 * 10 * 0.9 * 0.1 = 0.063 -> 0.07. At 0.80 the
+    # fee is 0.112 -> 0.12, more than the 0.07 left, but the 0.10 back per contract pays it.
+    taker_id = _user(ex, "taker", "9.07")
+    taker = ex.place_order(taker_id, TICKER, "bid", "0.90", 10)
+    assert (taker.filled, taker.taker_fees) == (10, D("0.12"))
+    assert _cash(ex, taker_id) == D("0.07") + D("1.00") - D("0.12")
+    ex.check_ledger()
+
+
 def test_matching_skips_makers_their_group_canceled(ex: FakeExchange) -> None:
     maker_id, taker_id = _user(ex, "maker"), _user(ex, "taker")
     group = ex.engine.create_group(maker_id, 0, D(2), NOW)
     first = ex.place_order(maker_id, TICKER, "ask", "0.40", 2, order_group_id=group.group_id)
-    second = ex.place_order(maker_id, TICKER, "ask", "0.41", 2, order_group_id=group.group_id)
-    other = ex.place_order(_user(ex, "other"), TICKER, "ask", "0.42", 2)
+    # One price level: the taker reaches the canceled order in the level it already read.
+    second = ex.place_order(maker_id, TICKER, "ask", "0.40", 2, order_group_id=group.group_id)
+    other = ex.place_order(_user(ex, "other"), TICKER, "ask", "0.40", 2)
     taker = ex.place_order(taker_id, TICKER, "bid", "0.45", 4)
     assert group.triggered
     assert (first.filled, second.filled, second.canceled, other.filled) == (2, 0, 2, 2)
     assert [(f.price, f.count) for f in ex.engine.fills if f.is_taker] == [
         (D("0.40"), 2),
-        (D("0.42"), 2),
+        (D("0.40"), 2),
+    ]
+    assert [f.order_id for f in ex.engine.fills if not f.is_taker] == [
+        first.order_id,
+        other.order_id,
     ]
     assert taker.status == "executed"
     ex.check_ledger()
@@ -396,6 +450,7 @@ def test_self_trade_prevention_taker_at_cross_cancels_the_taker(ex: FakeExchange
         if stp == "taker_at_cross":
             assert (order.filled, order.canceled, order.taker_self_trade_cancel_count) == (2, 4, 4)
             assert (first.filled, mine.remaining, later.remaining) == (2, 3, 3)
+            assert order.updated == LATER
         else:  # None means taker_at_cross too
             assert (order.filled, order.canceled, order.taker_self_trade_cancel_count) == (0, 6, 6)
         assert order.status == "canceled"
@@ -453,6 +508,12 @@ def test_reduce_only_orders(ex: FakeExchange) -> None:
     ex.engine.place(sell, LATER)
     assert (sell.initial, sell.filled, sell.canceled) == (3, 3, 0)  # capped at the 3 held
     assert ex.engine.positions[(me, 0, TICKER)].yes_count == 0
+    ex.place_order(maker_id, TICKER, "bid", "0.50", 1)
+    ex.place_order(me, TICKER, "ask", "0.50", 1)  # me: 1 NO
+    ex.place_order(maker_id, TICKER, "ask", "0.50", 3)
+    buy = _order(me, "bid", "0.50", 3, client_order_id="one", **ioc)
+    ex.engine.place(buy, LATER)
+    assert (buy.initial, buy.filled) == (1, 1)  # a bid reduces NO
     ex.check_ledger()
 
 
@@ -572,6 +633,7 @@ def test_the_fee_schedule_market_rates_then_event_then_series() -> None:
     assert fake.engine.schedule(own_maker).taker_rate is None
     bare = Market(ticker="BARE", event_ticker="BARE", series_ticker=None)
     fake.engine.add_market(bare)
+    fake.engine.series["XXXX"] = series  # no series of its own: whatever series exist
     assert fake.engine.schedule(bare).fee_type == "quadratic"
 
 
@@ -585,6 +647,11 @@ def test_listing_a_market_makes_its_event_and_series(ex: FakeExchange) -> None:
     ex.engine.add_market(solo)
     named = Market(ticker="X-1", event_ticker="EV-1", series_ticker="SERIES", created=8.0)
     ex.engine.add_market(named)
+    deep = Market(ticker="A-B-C-D", event_ticker="A-B-C", created=9.0)
+    ex.engine.add_market(deep)
+    assert ex.engine.events["A-B-C"].series_ticker == "A-B"  # the last segment goes
+    assert ex.engine.events["A-B-C"].event_ticker == "A-B-C"
+    assert ex.engine.series_info["A-B"].ticker == "A-B"
     assert ex.engine.events["NEW-26DEC01"].series_ticker == "NEW"
     assert ex.engine.events["NEW-26DEC01"].updated == 5.0
     assert ex.engine.series_info["NEW"].updated == 5.0
@@ -603,6 +670,7 @@ def test_listing_a_market_makes_its_event_and_series(ex: FakeExchange) -> None:
         (second, "created", 6.0, False),
         (solo, "created", 7.0, True),
         (named, "created", 8.0, True),
+        (deep, "created", 9.0, True),
     ]
     # The new book reports level changes to listeners.
     me = _user(ex, "me")
@@ -625,8 +693,11 @@ def test_advance_closes_markets_and_expires_orders(ex: FakeExchange) -> None:
     assert closing.status == "resting"
     book = [e for e in seen if isinstance(e, BookChanged)]
     assert [(e.order, e.delta, e.cause, e.ts) for e in book] == [(expiring, D(-2), None, NOW + 20)]
+    ex.add_market("PAUSED-26DEC01-T1", close_time=NOW + 30)
+    ex.pause_trading("PAUSED-26DEC01-T1")  # a paused market closes at its close time too
     ex.engine.advance(NOW + 30)
     assert ex.engine.markets["CLOSE-26DEC01-T1"].status == "closed"
+    assert ex.engine.markets["PAUSED-26DEC01-T1"].status == "closed"
     assert (closing.status, closing.close_cancel_count) == ("canceled", 2)
     assert keeps.status == "resting"
     ex.engine.advance(NOW + 40)
@@ -651,7 +722,7 @@ def test_expiring_forgets_orders_without_expiry_or_remaining(ex: FakeExchange) -
     me = _user(ex, "me")
     done = ex.place_order(me, TICKER, "bid", "0.30", 2, expiration_ts=int(NOW) + 20)
     cleared = ex.place_order(me, TICKER, "bid", "0.31", 2, expiration_ts=int(NOW) + 20)
-    live = ex.place_order(me, TICKER, "bid", "0.32", 2, expiration_ts=int(NOW) + 20)
+    live = ex.place_order(me, TICKER, "bid", "0.32", 1, expiration_ts=int(NOW) + 20)
     done.canceled = done.initial  # as if it ended without going through cancel
     cleared.expiration_ts = None
     ex.engine._expire(NOW + 1)
@@ -710,10 +781,18 @@ def test_cancel_releases_what_remains(ex: FakeExchange) -> None:
     me, other = _user(ex, "me"), _user(ex, "other")
     order = ex.place_order(me, TICKER, "ask", "0.40", 10)
     ex.place_order(other, TICKER, "bid", "0.40", 4)
+    seen = _events(ex)
     assert ex.engine.cancel(order, LATER) == 6
-    assert ex.engine.cancel(order, LATER) == 0
+    assert [(e.order, e.ts) for e in seen if isinstance(e, OrderChanged)] == [(order, LATER)]
+    assert ex.engine.cancel(order, LATER + 1) == 0
     assert (order.status, order.canceled, order.filled) == ("canceled", 6, 4)
+    assert (order.close_cancel_count, order.updated) == (0, LATER)
+    assert ex.engine.users[me].accounts[0].updated == LATER
     assert _cash(ex, me) == D("100") - D("2.40")
+    done = ex.place_order(other, TICKER, "bid", "0.40", 1)
+    ex.place_order(me, TICKER, "ask", "0.40", 1)
+    assert ex.engine.cancel(done, LATER) == 0
+    assert (done.status, done.canceled) == ("executed", 0)
     ex.check_ledger()
 
 
@@ -856,6 +935,16 @@ def test_amend_expiry(ex: FakeExchange) -> None:
     ex.check_ledger()
 
 
+def test_an_amend_can_give_an_order_an_expiry(ex: FakeExchange) -> None:
+    me = _user(ex, "me")
+    order = ex.place_order(me, TICKER, "bid", "0.40", 2)
+    ex.engine.amend(order, D("0.40"), D(2), LATER, expiration_ts=int(LATER) + 5)
+    ex.engine.advance(LATER + 4)
+    assert order.status == "resting"
+    ex.engine.advance(LATER + 5)
+    assert (order.status, order.canceled, _cash(ex, me)) == ("canceled", 2, 100)
+
+
 def test_an_amend_that_crosses_trades_at_once(ex: FakeExchange) -> None:
     maker_id, me = _user(ex, "maker"), _user(ex, "me")
     maker = ex.place_order(maker_id, TICKER, "ask", "0.45", 3)
@@ -883,6 +972,7 @@ def test_an_amend_that_crosses_trades_at_once(ex: FakeExchange) -> None:
     ex.place_order(maker_id, TICKER, "ask", "0.46", 2)
     ex.engine.amend(order, D("0.46"), D(5), LATER)
     assert (order.status, order.on_book) == ("executed", False)
+    assert (order.amend_taker_fill_count, order.taker_fill_count) == (5, 5)
     assert ex.engine.books[TICKER].depth("bid") == []
     ex.check_ledger()
 
