@@ -253,7 +253,7 @@ def test_max_cost_fills_or_kills_within_the_total_cost(ex: FakeExchange) -> None
     execution = ex.engine.place(within, LATER, max_cost=D("4.50"))
     assert execution.filled == 10
     assert execution.average_price == D("0.45")
-    # A NO buyer's cost is 1 - p: selling YES into bids at 0.60 and 0.55 costs 0.40 and 0.45.
+    # A NO buyer's cost is 1 - p: selling YES into bids at 0.35 and 0.30 costs 0.65 and 0.70.
     ex.place_order(maker_id, TICKER, "bid", "0.35", 2)
     ex.place_order(maker_id, TICKER, "bid", "0.30", 2)
     ask = _order(taker_id, "ask", "0.30", 4)
@@ -273,7 +273,7 @@ def test_an_ask_crosses_the_highest_bids_first(ex: FakeExchange) -> None:
     # NO at 1 - 0.35 and 1 - 0.30 against 0.70 locked: 0.05 back on three contracts.
     assert taker.taker_fill_cost == D("1.95") + D("0.70")
     fee = D("0.07") * 3 * D("0.35") * D("0.65") + D("0.07") * 1 * D("0.30") * D("0.70")
-    assert fee == D("0.062475")  # 0.047775 then 0.0147: 0.0478 + 0.0147 rounded per fill
+    assert fee == D("0.062475")  # 0.047775 + 0.0147 before rounding
     # Per fill: -(1.95 + 0.0478) floors to -2.00 (fee 0.05), -(0.70 + 0.0147) to -0.72 (0.02).
     assert [f.fee for f in ex.engine.fills if f.is_taker] == [D("0.05"), D("0.02")]
     assert (taker.taker_fill_count, taker.taker_fees) == (4, D("0.07"))
@@ -901,7 +901,7 @@ def test_post_only_amend_may_not_cross(ex: FakeExchange) -> None:
     assert _refused(exc) == (400, "invalid_order", "invalid order", "post only cross")
     assert (order.price, order.status, order.on_book) == (D("0.44"), "resting", True)
     ask = ex.place_order(me, TICKER, "ask", "0.60", 2, post_only=True)
-    ex.engine.amend(ask, D("0.45"), D(2), LATER)  # crosses nothing but its own bid at 0.44
+    ex.engine.amend(ask, D("0.45"), D(2), LATER)  # the best bid is 0.44: no cross
     assert ask.price == D("0.45")
     ex.check_ledger()
 
