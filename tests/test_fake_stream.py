@@ -472,7 +472,9 @@ def test_garbage_after_the_handshake_closes_the_connection(
 ) -> None:
     ws.sock.sendall(b"\x00" * 64)  # not a masked client frame
     deadline = time.monotonic() + 3
-    while not server.streams[0].closed and time.monotonic() < deadline:
+    # The server records the stream just after it answers the handshake: wait for both.
+    while not (server.streams and server.streams[0].closed) and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert server.streams
     assert server.streams[0].closed
     assert server.streams[0].session not in server.exchange.engine._listeners
