@@ -339,7 +339,11 @@ def _verdicts(work: Path) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for meta in sorted((work / "mutants").rglob("*.py.meta")):
         module = str(meta.relative_to(work / "mutants"))[: -len(".meta")]
-        data = json.loads(meta.read_text())
+        try:
+            data = json.loads(meta.read_text())
+        except ValueError:  # cut short by a stopped run: mutmut writes it again
+            print(f"   {meta.name}: unreadable, ignored (its mutants count as unchecked)")
+            continue
         out[module] = {
             name: status_by_exit_code[code] for name, code in data["exit_code_by_key"].items()
         }
