@@ -473,3 +473,15 @@ def test_insufficient_balance_and_bad_prices(harness: Harness, client: Any) -> N
     assert info.value.code == "invalid_price"
     with pytest.raises(errors.NotFoundError):
         harness.run(lambda c: v2(c, "bid", "0.50", "1", ticker="NO-SUCH-MARKET"), client)
+
+
+def test_the_amend_helper_refuses_an_order_off_the_book(fake: FakeExchange) -> None:
+    """AmendOrderV2 answers 404 for a canceled or executed order; the fake's own helper refuses
+    it too, rather than putting the order back on the book."""
+    order = fake.seed_liquidity(MARKET, "bid", "0.30", 2, user_id="someone")
+    fake.cancel_order(order.order_id)
+    with pytest.raises(ValueError, match=r"is not resting \(it is canceled\)"):
+        fake.amend_order(order.order_id, "0.31", 2)
+    assert order.remaining == 0
+    assert fake.engine.books[MARKET].depth("bid") == []
+    fake.check_ledger()
