@@ -558,8 +558,8 @@ class FakeExchange:
         with self._lock:
             order = self.engine.orders[order_id]
             if order.remaining <= 0:
-                # AmendOrderV2 answers 404 for it: an order off the book stays off.
-                raise ValueError(f"order {order_id} is not resting (it is {order.status})")
+                # As AmendOrderV2 answers: an order off the book stays off.
+                raise FakeError(404, "not_found", f"order is not resting (it is {order.status})")
             tick = self.engine.market(order.ticker).tick
             if not 0 < limit < 1 or limit % tick:
                 raise ValueError(f"price {limit} is not on {order.ticker}'s grid (tick {tick})")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -621,3 +622,53 @@ def test_a_list_of_its_own_kind_is_read_at_every_depth() -> None:
         assert node.children is not None
         node = node.children[0]
     assert node == _Node(name="leaf")
+
+
+@attrs.define
+class Branch:
+    leaves: list[_Leaf] | None = None
+    sub: list[Branch] | None = None
+    up: Branch | None = None
+
+
+@attrs.define
+class Tree:
+    root: Branch | None = None
+    branches: dict[str, Branch] | None = None
+
+
+def test_threads_parsing_a_model_first_seen_all_get_it_whole() -> None:
+    """Several threads meeting a model (and the models it refers to) for the first time at
+    once: each gets a complete function, never a stand-in of another thread's compile."""
+    import threading
+
+    data = {
+        "root": {"leaves": [{"n": 1}], "sub": [{"sub": [], "up": {"leaves": []}}]},
+        "branches": {"a": {"leaves": [{"n": 2}]}},
+    }
+    expected = Tree(
+        root=Branch(leaves=[_Leaf(n=1)], sub=[Branch(sub=[], up=Branch(leaves=[]))]),
+        branches={"a": Branch(leaves=[_Leaf(n=2)])},
+    )
+    start = threading.Barrier(8)
+    results: list[Any] = []
+
+    def parse() -> None:
+        start.wait()
+        try:
+            results.append(FAST.structure(data, Tree))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            results.append(exc)
+
+    threads = [threading.Thread(target=parse) for _ in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, inside the compile too
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        sys.setswitchinterval(interval)
+    assert results == [expected] * 8
+    assert not _compiled._compiling

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kalshi_core import errors, models
-from kalshi_testing import ApiKey, FakeExchange
+from kalshi_testing import ApiKey, FakeError, FakeExchange
 
 from .conftest import MARKET, Harness
 from .trading import D, call, v1_buy, v2
@@ -480,8 +480,10 @@ def test_the_amend_helper_refuses_an_order_off_the_book(fake: FakeExchange) -> N
     it too, rather than putting the order back on the book."""
     order = fake.seed_liquidity(MARKET, "bid", "0.30", 2, user_id="someone")
     fake.cancel_order(order.order_id)
-    with pytest.raises(ValueError, match=r"is not resting \(it is canceled\)"):
+    with pytest.raises(FakeError) as info:
         fake.amend_order(order.order_id, "0.31", 2)
+    assert (info.value.status, info.value.code) == (404, "not_found")
+    assert info.value.message == "order is not resting (it is canceled)"
     assert order.remaining == 0
     assert fake.engine.books[MARKET].depth("bid") == []
     fake.check_ledger()

@@ -17,6 +17,7 @@ fields do not all default to ``None`` is left to cattrs.
 from __future__ import annotations
 
 import operator
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -33,6 +34,10 @@ __all__ = ["compile_structure", "compiles"]
 Convert = Callable[[Any], Any]
 _fromisoformat = datetime.fromisoformat
 _compiled: dict[type, Callable[..., Any]] = {}
+# Models compiled, or being compiled, by the thread holding the lock (a stand-in while
+# being compiled), not yet published in ``_compiled``.
+_compiling: dict[type, Callable[..., Any]] = {}
+_compiling_lock = threading.RLock()
 
 
 def compiles(cls: Any) -> bool:
@@ -233,26 +238,38 @@ def compile_structure(cls: type, converter: Any) -> Callable[..., Any]:
     cached = _compiled.get(cls)
     if cached is not None:
         return cached
-    # While ``cls`` is compiled, a reference back to it from a list or a map gets this
-    # stand-in, which calls the finished function.
-    finished: list[Callable[..., Any]] = []
+    # One thread compiles at a time (another waits, then finds the function cached). The
+    # functions compiled for one outermost call are published together at its end, so that no
+    # other thread can reach one whose nested models are not filled in yet.
+    with _compiling_lock:
+        cached = _compiled.get(cls) or _compiling.get(cls)
+        if cached is not None:
+            return cached
+        outermost = not _compiling
+        # While ``cls`` is compiled, a reference back to it from a list or a map gets this
+        # stand-in, which calls the finished function.
+        finished: list[Callable[..., Any]] = []
 
-    def pending(o: Any, _: Any = None) -> Any:
-        return finished[0](o)
+        def pending(o: Any, _: Any = None) -> Any:
+            return finished[0](o)
 
-    _compiled[cls] = pending
-    try:
-        function, namespace, deferred = _build_structure(cls, converter)
-    except BaseException:
-        del _compiled[cls]
-        raise
-    finished.append(function)
-    _compiled[cls] = function
-    # Model fields are compiled after this one is cached: a direct reference back to ``cls``
-    # gets the function itself.
-    for index, inner in deferred:
-        namespace[f"_f{index}"] = compile_structure(inner, converter)
-    return function
+        _compiling[cls] = pending
+        try:
+            function, namespace, deferred = _build_structure(cls, converter)
+            finished.append(function)
+            _compiling[cls] = function
+            # Model fields are compiled once this one is known: a direct reference back to
+            # ``cls`` gets the function itself.
+            for index, inner in deferred:
+                namespace[f"_f{index}"] = compile_structure(inner, converter)
+        except BaseException:
+            if outermost:
+                _compiling.clear()
+            raise
+        if outermost:
+            _compiled.update(_compiling)
+            _compiling.clear()
+        return function
 
 
 def _build_structure(
