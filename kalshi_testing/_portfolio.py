@@ -217,11 +217,13 @@ def intra_exchange_instance_transfer(ctx: Context) -> tuple[int, Any]:
             )
     src_sub = optional_integer(body, "source_subaccount", 0, 63) or 0
     dst_sub = optional_integer(body, "destination_subaccount", 0, 63) or 0
-    if (source == "margined" and src_sub) or (destination == "margined" and dst_sub):
+    # The spec: subaccounts are "only supported for event contract to event contract
+    # transfers"; a transfer to or from the margined exchange uses the primary account.
+    if (src_sub or dst_sub) and not source == destination == "event_contract":
         raise FakeError(
             400,
             "invalid_parameters",
-            "subaccounts are only supported for event contract transfers",
+            "subaccounts are only supported for event contract to event contract transfers",
         )
     record = ctx.engine.intra_transfer(
         ctx.me.user_id,

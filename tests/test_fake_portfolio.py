@@ -288,3 +288,33 @@ def test_ledger_reconciles_through_the_api(
     assert balance + locked + exposure == Decimal(deposited - withdrawn) / 100 - fees + realized
     resting_value = harness.run(lambda c: c.get_portfolio_resting_order_total_value(), client)
     assert resting_value.total_resting_order_value == int(locked * 100)
+
+
+def test_exchange_transfers_take_subaccounts_only_between_event_contract_accounts(
+    harness: Harness, client: Any, fake: FakeExchange, account: ApiKey
+) -> None:
+    """The spec: source and destination subaccounts are "only supported for event contract to
+    event contract transfers"."""
+    sub = harness.run(lambda c: c.create_subaccount(), client).subaccount_number
+    for source, destination, field in (
+        ("event_contract", "margined", "source_subaccount"),
+        ("margined", "event_contract", "destination_subaccount"),
+    ):
+        with pytest.raises(errors.BadRequestError, match="only supported for event contract"):
+            harness.run(
+                lambda c, s=source, d=destination, f=field: c.intra_exchange_instance_transfer(
+                    source=s, destination=d, amount=10_000, **{f: sub}
+                ),
+                client,
+            )
+    harness.run(
+        lambda c: c.intra_exchange_instance_transfer(
+            source="event_contract",
+            destination="event_contract",
+            amount=10_000,
+            destination_subaccount=sub,
+        ),
+        client,
+    )
+    assert fake.engine.users[account.user_id].accounts[sub].cash == D("1")
+    fake.check_ledger()
