@@ -377,20 +377,30 @@ def test_every_message_of_a_session_has_the_spec_shape(
         "order_group_updates",
         "market_lifecycle_v2",
     ]
+    messages: list[Any] = []
+
+    def answered(command: int) -> None:
+        # Commands are handled on the server's thread: the engine is acted on only once the
+        # subscriptions it should reach exist.
+        while not any(m.get("id") == command for m in messages):
+            messages.append(ws.recv(10))
+
     command_id = ws.command("subscribe", {"channels": everything[:6], "market_ticker": MARKET})
     ws.command("subscribe", {"channels": everything[6:]})
-    ws.command("list_subscriptions")
+    answered(ws.command("list_subscriptions"))
     group = client.create_order_group(contracts_limit=50).order_group_id
     order = fake.place_order(key.user_id, MARKET, "ask", "0.40", 3, order_group_id=group)
     fake.place_order(key.user_id, MARKET, "bid", "0.30", 2, client_order_id="b")
     ws.command("update_subscription", {"sid": 1, "action": "get_snapshot", "market_ticker": MARKET})
-    ws.command(
-        "update_subscription", {"sid": 2, "action": "delete_markets", "market_ticker": MARKET}
+    answered(
+        ws.command(
+            "update_subscription", {"sid": 2, "action": "delete_markets", "market_ticker": MARKET}
+        )
     )
     fake.settle(MARKET, "no")
     ws.command("unsubscribe", {"sids": [1]})
     ws.command("unsubscribe", {"sids": [99]})
-    messages = ws.recv_all()
+    messages += ws.recv_all()
     kinds = {m["type"] for m in messages}
     assert set(PAYLOADS) - {"event_lifecycle"} <= kinds, kinds
     assert {"subscribed", "ok", "unsubscribed", "error"} <= kinds
