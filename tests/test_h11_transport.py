@@ -292,6 +292,7 @@ def test_https_keeps_the_connection_alive(backend: str) -> None:
 
     assert anyio.run(main, backend=backend) == [BODY, BODY]
     listener.close()
+    thread.join(10)  # the server counts an answer after sending it: let it finish
     assert served == [1, 1]
 
 
