@@ -38,6 +38,7 @@ from kalshi_testing import ApiKey, FakeExchange, FakeRateLimits, LoopbackServer
 
 from .conftest import MARKET, Harness
 from .redis_server import free_port, redis_server
+from .trading import V2_ORDER
 
 redis = pytest.importorskip("redis", reason="the redis extra is not installed")
 
@@ -45,14 +46,6 @@ import kalshi_async  # noqa: E402
 import kalshi_sync  # noqa: E402
 
 WORKER = Path(__file__).resolve().parent / "fleet_worker.py"
-ORDER = {
-    "ticker": MARKET,
-    "side": "bid",
-    "price": "0.5",
-    "count": "1",
-    "time_in_force": "good_till_canceled",
-    "self_trade_prevention_type": "taker_at_cross",
-}
 
 
 def account_name() -> str:
@@ -69,7 +62,7 @@ def test_plan_names_the_bucket_and_carries_the_costs_of_acquire() -> None:
     assert read == Take("read", 10, 200, 400, 100)
     assert read == Take("read", 10, limiter.read.rate, limiter.read.capacity, limiter.read.spare)
     assert limiter.plan(builders.get_order("o1")).cost == 2
-    batch = limiter.plan(builders.batch_create_orders_v2(orders=[ORDER] * 7))
+    batch = limiter.plan(builders.batch_create_orders_v2(orders=[V2_ORDER] * 7))
     assert (batch.bucket, batch.cost, batch.rate, batch.capacity, batch.spare) == (
         "write",
         70,
@@ -90,7 +83,7 @@ def test_local_buckets_wait_exactly_as_the_limiter() -> None:
     limiter = RateLimiter.for_tier("basic")
     store = LocalBuckets()
     calls = [builders.get_balance()] * 25 + [
-        builders.batch_create_orders_v2(orders=[ORDER] * 20),
+        builders.batch_create_orders_v2(orders=[V2_ORDER] * 20),
         builders.cancel_order_v2("o1"),
     ] * 3
     for i, call in enumerate(calls):

@@ -42,15 +42,8 @@ from kalshi_core.wire.credentials import (
 )
 
 from .conftest import MARKET, Harness
+from .trading import V2_ORDER
 
-V2_ORDER = {
-    "ticker": MARKET,
-    "side": "bid",
-    "price": "0.5",
-    "count": "1",
-    "time_in_force": "good_till_canceled",
-    "self_trade_prevention_type": "taker_at_cross",
-}
 BASE = "http://fake.test/trade-api/v2"
 
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -25,6 +25,7 @@ from kalshi_core.policy.ratelimit import (
 from kalshi_testing import ApiKey, FakeExchange, FakeRateLimits, LoopbackServer
 
 from .conftest import MARKET, Harness
+from .trading import V2_ORDER
 
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "kalshi-openapi-3.31.0.yaml"
 
@@ -169,14 +170,7 @@ def test_reservations_queue_callers_fairly() -> None:
 
 def test_a_cost_beyond_the_bucket_waits_for_a_full_bucket_only() -> None:
     limiter = RateLimiter.for_tier("basic")
-    order = {
-        "ticker": MARKET,
-        "side": "bid",
-        "price": "0.5",
-        "count": "1",
-        "time_in_force": "good_till_canceled",
-        "self_trade_prevention_type": "taker_at_cross",
-    }
+    order = dict(V2_ORDER)
     batch = builders.batch_create_orders_v2(orders=[order] * 20)
     assert limiter.cost(batch) == 200  # more than Basic's 100-token write bucket
     assert limiter.acquire(batch, 0.0) == 0.0
@@ -196,14 +190,7 @@ def test_operation_and_batch_costs() -> None:
     assert limiter.cost(builders.get_balance()) == 10
     assert limiter.cost(builders.get_order("o1")) == 2
     assert limiter.cost(builders.cancel_order_v2("o1")) == 2
-    order = {
-        "ticker": MARKET,
-        "side": "bid",
-        "price": "0.5",
-        "count": "1",
-        "time_in_force": "good_till_canceled",
-        "self_trade_prevention_type": "taker_at_cross",
-    }
+    order = dict(V2_ORDER)
     assert limiter.cost(builders.batch_create_orders_v2(orders=[order] * 7)) == 70
     cancels = [{"order_id": f"o{i}", "market_ticker": MARKET} for i in range(5)]
     assert limiter.cost(builders.batch_cancel_orders_v2(orders=cancels)) == 10
@@ -237,14 +224,7 @@ def test_configure_from_the_account_endpoints() -> None:
     assert limiter.cost(builders.get_exchange_status()) == 8
     # GetOrder is no longer listed: it falls back to the account's default cost.
     assert limiter.cost(builders.get_order("x")) == 8
-    order = {
-        "ticker": MARKET,
-        "side": "bid",
-        "price": "0.5",
-        "count": "1",
-        "time_in_force": "good_till_canceled",
-        "self_trade_prevention_type": "taker_at_cross",
-    }
+    order = dict(V2_ORDER)
     assert limiter.cost(builders.batch_create_orders_v2(orders=[order] * 3)) == 15
 
 

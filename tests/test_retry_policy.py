@@ -24,15 +24,8 @@ from kalshi_core.policy.retry import (
 )
 
 from .conftest import MARKET
+from .trading import V2_ORDER
 
-V2_ORDER = {
-    "ticker": MARKET,
-    "side": "bid",
-    "price": "0.5",
-    "count": "1",
-    "time_in_force": "good_till_canceled",
-    "self_trade_prevention_type": "taker_at_cross",
-}
 V1_ORDER = {"ticker": MARKET, "side": "yes", "action": "buy", "count": 1, "yes_price": 50}
 
 

@@ -15,6 +15,7 @@ from kalshi_core.models._converter import structure
 from kalshi_core.trading import BatchPlan, TickGrid
 
 from .conftest import MARKET
+from .trading import V2_ORDER
 
 D = Decimal
 
@@ -147,14 +148,7 @@ def test_cancel_batches_take_ids_and_mappings() -> None:
 
 
 def test_a_refusal_in_a_later_batch_keeps_its_reason_and_whole_list_index() -> None:
-    good = {
-        "ticker": MARKET,
-        "side": "bid",
-        "price": "0.5",
-        "count": "1",
-        "time_in_force": "good_till_canceled",
-        "self_trade_prevention_type": "taker_at_cross",
-    }
+    good = dict(V2_ORDER)
     with pytest.raises(ValidationError) as info:
         trading.create_orders_in_batches([good] * 4 + [{**good, "side": "up"}], size=2)
     assert info.value.field == "orders[4].side"
@@ -212,14 +206,7 @@ def test_merged_answers_keep_every_items_raw_json() -> None:
 
 
 def test_split_batches_refuses_what_cannot_be_split() -> None:
-    order = {
-        "ticker": MARKET,
-        "side": "bid",
-        "price": "0.5",
-        "count": "1",
-        "time_in_force": "good_till_canceled",
-        "self_trade_prevention_type": "taker_at_cross",
-    }
+    order = dict(V2_ORDER)
     build = builders.batch_create_orders_v2
     for size in (0, 21, True):
         with pytest.raises(ValidationError) as info:

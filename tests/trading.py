@@ -13,7 +13,17 @@ from kalshi_testing import ApiKey, FakeExchange
 
 from .conftest import MARKET
 
-__all__ = ["MARKET", "D", "call", "signed", "v1_buy", "v2"]
+__all__ = ["MARKET", "V2_ORDER", "D", "call", "signed", "v1_buy", "v2"]
+
+#: A valid CreateOrderV2 body (one contract bid at $0.50), for tests that need any order.
+V2_ORDER = {
+    "ticker": MARKET,
+    "side": "bid",
+    "price": "0.5",
+    "count": "1",
+    "time_in_force": "good_till_canceled",
+    "self_trade_prevention_type": "taker_at_cross",
+}
 
 
 def D(text: str | int) -> Decimal:
